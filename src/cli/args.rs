@@ -1,0 +1,129 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::Format;
+
+/// spirelab: hands-on SPIRE operations labs on real SPIRE, Docker and Prometheus.
+#[derive(Debug, Parser)]
+#[command(
+    name = "spirelab",
+    version,
+    about = "Hands-on SPIRE operations labs: start a real SPIRE deployment in Docker, break it, grade the fix",
+    long_about = "spirelab starts a real SPIRE deployment in Docker (a server, two x509pop-attested \
+agents, two workloads watching the Workload API, Prometheus), breaks it on purpose, and grades \
+whether your fix restored SVID rotation without weakening identity.",
+    after_help = "A learner's session:
+  spirelab images build              build the images once (needs scripts/build-spire.sh first)
+  spirelab up                        start the lab and wait until every workload has an SVID
+  spirelab break wrong-selector      break it; the output says what you will observe
+  spirelab status                    components, SPIFFE IDs, serials, rotations
+  spirelab hint                      a hint, more explicit each time
+  spirelab grade                     grade your fix (exit 0 when it passes)
+  spirelab down                      remove the lab
+
+Run a whole scenario unattended (CI, instructors checking a scenario):
+  spirelab run scenarios/wrong-selector.yaml
+
+Exit codes: 0 success; 1 a grade, run or break did not pass; 2 bad input (arguments,
+scenario file, lab name); 3 environment (no Docker engine, missing image or binary, port in
+use); 4 the lab failed (a component did not start, a wait timed out, a SPIRE command
+failed); 130 interrupted, after clean-up."
+)]
+pub struct Cli {
+    /// The lab to act on; several labs can run side by side.
+    #[arg(long, global = true, env = "SPIRELAB_LAB", default_value = "default")]
+    pub lab: String,
+    /// Output format for results.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    pub format: Format,
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// spirelab's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a lab and wait until every workload holds an SVID (harmless if it runs).
+    Up {
+        /// Shape the lab as this scenario needs (a built-in name or a file).
+        #[arg(long)]
+        scenario: Option<String>,
+    },
+    /// Remove every container, network and volume of the lab.
+    Down {
+        /// Remove every spirelab lab on this engine.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show each component's state and each workload's SVID and rotations.
+    Status,
+    /// Break the running lab with a scenario's fault and confirm the symptoms.
+    Break {
+        /// A built-in scenario name (see `spirelab list`) or a scenario file.
+        scenario: String,
+    },
+    /// Show the next hint for the scenario the lab is broken with.
+    Hint,
+    /// Apply the scenario's reference fix.
+    Solve {
+        /// The scenario; defaults to the one the lab was broken with.
+        scenario: Option<String>,
+    },
+    /// Grade the fix: identity, chain, rotation and integrity checks with points.
+    Grade {
+        /// The scenario; defaults to the one the lab was broken with.
+        scenario: Option<String>,
+        /// Judge on what was seen so far instead of waiting for a due rotation.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Run scenarios end to end, each on a fresh lab: up, break, confirm, grade (expect
+    /// failure), solve, grade (expect a pass), down.
+    Run {
+        /// Scenario names or files.
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+        /// Leave the lab running at the end.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// List the built-in scenarios and those in a directory.
+    List {
+        /// Also list the scenario files in this directory.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Scenario files: validate them.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+    /// Images: build them, or show which image each component uses.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+/// `spirelab scenario ...`
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Validate scenario files without starting anything; errors give file:line:column.
+    Check {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+}
+
+/// `spirelab images ...`
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build the base and component images (skips those already up to date).
+    Build,
+    /// Show the image each component uses and whether it is present.
+    List,
+}

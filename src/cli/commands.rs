@@ -1,0 +1,359 @@
+//! One function per command. Each finds what it needs (engine, lab, scenario), does its
+//! work through the library, and hands the result to the reporter.
+
+use std::future::Future;
+use std::path::Path;
+
+use super::Error;
+use super::args::{Cli, Command, ImagesCommand, ScenarioCommand};
+use crate::engine::Engine;
+use crate::grader::{self, GradeOptions};
+use crate::images::{self, ImageSet, build::Outcome};
+use crate::lab::{Lab, LabSpec, down, status, up};
+use crate::report::{Format, ImageRow, Reporter, ScenarioRow};
+use crate::scenario::{self, Scenario, builtin, load::Loaded, runner, session};
+
+/// Runs the command `cli` names.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let reporter = Reporter::new(cli.format);
+    let lab = cli.lab.as_str();
+    let junit_ok = matches!(cli.command, Command::Grade { .. } | Command::Run { .. });
+    if cli.format == Format::Junit && !junit_ok {
+        return Err(Error::Usage(
+            "--format junit is available for grade and run only".into(),
+        ));
+    }
+    match cli.command {
+        Command::Up { scenario } => {
+            interruptible(up_lab(lab, scenario.as_deref(), &reporter)).await
+        }
+        Command::Down { all } => down_lab(lab, all, &reporter).await,
+        Command::Status => show_status(lab, &reporter).await,
+        Command::Break { scenario } => break_lab(lab, &scenario, &reporter).await,
+        Command::Hint => hint(lab, &reporter),
+        Command::Solve { scenario } => solve(lab, scenario.as_deref(), &reporter).await,
+        Command::Grade { scenario, no_wait } => {
+            grade(lab, scenario.as_deref(), !no_wait, &reporter).await
+        }
+        Command::Run { scenarios, keep } => run_scenarios(lab, &scenarios, keep, &reporter).await,
+        Command::List { dir } => list(&dir, &reporter),
+        Command::Scenario(ScenarioCommand::Check { files }) => check(&files, &reporter),
+        Command::Images(ImagesCommand::Build) => build_images(&reporter).await,
+        Command::Images(ImagesCommand::List) => list_images(&reporter).await,
+    }
+}
+
+/// Runs `work` until it ends or Ctrl-C; dropping it on Ctrl-C lets its clean-up run.
+async fn interruptible<T>(work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+    }
+}
+
+async fn attach(lab: &str) -> Result<Lab, Error> {
+    let engine = Engine::connect().await?;
+    Ok(Lab::attach(lab, ImageSet::from_env(), engine).await?)
+}
+
+async fn up_lab(name: &str, scenario: Option<&str>, reporter: &Reporter) -> Result<(), Error> {
+    let spec = match scenario {
+        Some(s) => scenario::resolve(s)?.scenario.lab,
+        None => LabSpec::default(),
+    };
+    let engine = Engine::connect().await?;
+    let lab = Lab::new(name, spec, ImageSet::from_env(), engine)?;
+    match up::up(&lab).await? {
+        up::UpOutcome::Started { .. } => reporter.status(&status::status(&lab).await?),
+        up::UpOutcome::AlreadyUp => reporter.message(&format!("lab {name} is already up")),
+    }
+    Ok(())
+}
+
+async fn down_lab(name: &str, all: bool, reporter: &Reporter) -> Result<(), Error> {
+    let engine = Engine::connect().await?;
+    let labs = if all {
+        all_labs(&engine).await?
+    } else {
+        vec![name.to_string()]
+    };
+    for lab in labs {
+        let removed = down::remove_lab(&engine, &lab).await?;
+        session::clear(&lab);
+        reporter.removed(&lab, &removed);
+    }
+    Ok(())
+}
+
+async fn all_labs(engine: &Engine) -> Result<Vec<String>, Error> {
+    let mut labs: Vec<String> = engine
+        .list_containers(None)
+        .await?
+        .into_iter()
+        .filter_map(|c| c.labels.get(crate::engine::labels::LAB).cloned())
+        .collect();
+    for volume_lab in engine
+        .list_volumes(None)
+        .await?
+        .iter()
+        .filter_map(|v| lab_of_volume(v))
+    {
+        labs.push(volume_lab);
+    }
+    labs.sort();
+    labs.dedup();
+    Ok(labs)
+}
+
+fn lab_of_volume(volume: &str) -> Option<String> {
+    let rest = volume.strip_prefix("spirelab-")?;
+    let end = rest.find("-server-").or_else(|| rest.find("-agent-"))?;
+    Some(rest[..end].to_string())
+}
+
+async fn show_status(name: &str, reporter: &Reporter) -> Result<(), Error> {
+    let lab = attach(name).await?;
+    reporter.status(&status::status(&lab).await?);
+    Ok(())
+}
+
+/// The scenario named on the command line, else the one the lab was broken with.
+fn scenario_for(lab: &str, given: Option<&str>) -> Result<Loaded, Error> {
+    let remembered = session::load(lab).map(|s| s.scenario);
+    let name = given.map(str::to_string).or(remembered).ok_or_else(|| {
+        Error::Usage(format!("lab {lab} was not broken with a scenario; name one, e.g. `spirelab grade wrong-selector`"))
+    })?;
+    Ok(scenario::resolve(&name)?)
+}
+
+fn require_same_lab(lab: &Lab, scenario: &Scenario) -> Result<(), Error> {
+    if lab.spec == scenario.lab {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "scenario {} needs a differently shaped lab than {} has; run `spirelab down --lab {}` and \
+         `spirelab up --lab {} --scenario {}`",
+        scenario.name, lab.name, lab.name, lab.name, scenario.name
+    )))
+}
+
+async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), Error> {
+    let loaded = scenario::resolve(given)?;
+    let lab = attach(name).await?;
+    require_same_lab(&lab, &loaded.scenario)?;
+    let report = runner::break_lab(&lab, &loaded).await?;
+    let session = session::Session {
+        scenario: session::remembered(given),
+        broken_at: report.broken_at,
+        hints_shown: 0,
+    };
+    if let Err(error) = session::save(name, &session) {
+        tracing::warn!(%error, "could not remember the scenario; name it when grading");
+    }
+    reporter.broken(&report, &loaded.scenario.description);
+    match report.confirmed {
+        true => Ok(()),
+        false => Err(Error::NotPassed(format!(
+            "lab {name} did not show the symptoms of {}",
+            loaded.scenario.name
+        ))),
+    }
+}
+
+fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
+    let mut session = session::load(lab).ok_or_else(|| {
+        Error::Usage(format!(
+            "lab {lab} is not broken; start with `spirelab break NAME`"
+        ))
+    })?;
+    let loaded = scenario::resolve(&session.scenario)?;
+    let hints = &loaded.scenario.hints;
+    if hints.is_empty() {
+        reporter.message("this scenario has no hints");
+        return Ok(());
+    }
+    let index = session.hints_shown.min(hints.len() - 1);
+    reporter.message(&format!(
+        "hint {}/{}: {}",
+        index + 1,
+        hints.len(),
+        hints[index]
+    ));
+    session.hints_shown = index + 1;
+    let _ = session::save(lab, &session);
+    Ok(())
+}
+
+async fn solve(name: &str, given: Option<&str>, reporter: &Reporter) -> Result<(), Error> {
+    let loaded = scenario_for(name, given)?;
+    let lab = attach(name).await?;
+    crate::faults::apply_all(&lab, &loaded.scenario.solve).await?;
+    reporter.message(&format!(
+        "applied the reference fix of {}; now run `spirelab grade`",
+        loaded.scenario.name
+    ));
+    Ok(())
+}
+
+async fn grade(
+    name: &str,
+    given: Option<&str>,
+    wait: bool,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let loaded = scenario_for(name, given)?;
+    let lab = attach(name).await?;
+    let since = session::load(name).map(|s| s.broken_at);
+    let options = GradeOptions { since, wait };
+    let report = grader::grade(&lab, &loaded.scenario.name, &loaded.scenario.grade, options).await;
+    reporter.grade(&report);
+    match report.passed {
+        true => Ok(()),
+        false => Err(Error::NotPassed(format!(
+            "{}/{} points",
+            report.score, report.max_score
+        ))),
+    }
+}
+
+async fn run_scenarios(
+    name: &str,
+    given: &[String],
+    keep: bool,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let loaded: Vec<Loaded> = given
+        .iter()
+        .map(|s| scenario::resolve(s))
+        .collect::<Result<_, _>>()?;
+    let engine = Engine::connect().await?;
+    ImageSet::from_env().require(&engine).await?;
+    let mut failed = Vec::new();
+    for scenario in &loaded {
+        let lab = Lab::new(
+            name,
+            scenario.scenario.lab.clone(),
+            ImageSet::from_env(),
+            engine.clone(),
+        )?;
+        let report = tokio::select! {
+            report = runner::run(&lab, scenario, keep) => report,
+            _ = tokio::signal::ctrl_c() => {
+                down::down(&lab).await?;
+                return Err(Error::Interrupted);
+            }
+        };
+        reporter.run(&report);
+        if !report.passed {
+            failed.push(report.scenario.clone());
+        }
+    }
+    match failed.is_empty() {
+        true => Ok(()),
+        false => Err(Error::NotPassed(format!(
+            "scenarios that did not pass: {}",
+            failed.join(", ")
+        ))),
+    }
+}
+
+fn list(dir: &Path, reporter: &Reporter) -> Result<(), Error> {
+    let mut rows: Vec<ScenarioRow> = builtin::BUILTIN
+        .iter()
+        .filter_map(|(name, _)| scenario::resolve(name).ok())
+        .map(|l| row(&l, &format!("builtin:{}", l.scenario.name)))
+        .collect();
+    for path in scenario_files(dir) {
+        let loaded = scenario::resolve(&path)?;
+        if !rows.iter().any(|r| r.name == loaded.scenario.name) {
+            rows.push(row(&loaded, &path));
+        }
+    }
+    reporter.scenarios(&rows);
+    Ok(())
+}
+
+fn row(loaded: &Loaded, origin: &str) -> ScenarioRow {
+    ScenarioRow {
+        name: loaded.scenario.name.clone(),
+        summary: loaded.scenario.summary.clone(),
+        origin: origin.to_string(),
+    }
+}
+
+fn scenario_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+fn check(files: &[String], reporter: &Reporter) -> Result<(), Error> {
+    for file in files {
+        let loaded = scenario::load::load(file, &read(file)?)?;
+        reporter.message(&format!(
+            "{file}: ok ({}: {})",
+            loaded.scenario.name, loaded.scenario.summary
+        ));
+    }
+    Ok(())
+}
+
+fn read(file: &str) -> Result<String, Error> {
+    std::fs::read_to_string(file).map_err(|source| {
+        Error::Scenario(scenario::ScenarioError::Read {
+            path: file.to_string(),
+            source,
+        })
+    })
+}
+
+async fn build_images(reporter: &Reporter) -> Result<(), Error> {
+    let engine = Engine::connect().await?;
+    let set = ImageSet::from_env();
+    let plans = images::build::plans(&set)?;
+    images::base::ensure(&engine).await?;
+    for plan in &plans {
+        let started = std::time::Instant::now();
+        eprintln!("building {} ...", plan.image);
+        let outcome = images::build::build(&engine, plan).await?;
+        let what = if outcome == Outcome::Built {
+            "built"
+        } else {
+            "up to date"
+        };
+        reporter.message(&format!(
+            "{}: {what} ({:.1}s)",
+            plan.image,
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(())
+}
+
+async fn list_images(reporter: &Reporter) -> Result<(), Error> {
+    let engine = Engine::connect().await?;
+    let mut rows = Vec::new();
+    for image in ImageSet::from_env().all() {
+        let present = engine.require_image(&image.image).await.is_ok();
+        let source = match (image.overridden, image.component) {
+            (true, component) => format!("SPIRELAB_IMAGE_{}", component.to_uppercase()),
+            (false, "grafana") => "official image (pulled where a registry answers)".into(),
+            (false, _) => "spirelab images build".into(),
+        };
+        rows.push(ImageRow {
+            component: image.component.into(),
+            image: image.image.clone(),
+            present,
+            source,
+        });
+    }
+    reporter.images(&rows);
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! The `spirelab` command line: parses arguments, runs one command, and maps every error
+//! to a documented exit code in one place ([`exit_code`]).
+
+pub mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::engine::EngineError;
+use crate::faults::FaultError;
+use crate::images::ImageError;
+use crate::lab::LabError;
+use crate::scenario::ScenarioError;
+use args::Cli;
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The arguments do not make sense together.
+    #[error("{0}")]
+    Usage(String),
+    /// A scenario file is unusable.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// An image could not be built.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// The lab failed.
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    /// A fault step failed.
+    #[error(transparent)]
+    Fault(#[from] FaultError),
+    /// The Docker engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Checks ran and did not pass; the report says which.
+    #[error("{0}")]
+    NotPassed(String),
+    /// Ctrl-C.
+    #[error("interrupted; the lab's containers were removed")]
+    Interrupted,
+}
+
+/// Exit codes, as documented in `spirelab --help` and the README.
+pub fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::NotPassed(_) => 1,
+        Error::Usage(_) | Error::Scenario(_) => 2,
+        Error::Lab(LabError::BadName(_) | LabError::Spec(_) | LabError::NotRunning(_)) => 2,
+        Error::Lab(LabError::PartlyUp { .. }) => 2,
+        Error::Engine(_) | Error::Image(_) => 3,
+        Error::Lab(LabError::Engine(e)) | Error::Fault(FaultError::Lab(LabError::Engine(e))) => {
+            engine_exit_code(e)
+        }
+        Error::Lab(_) | Error::Fault(_) => 4,
+        Error::Interrupted => 130,
+    }
+}
+
+fn engine_exit_code(error: &EngineError) -> u8 {
+    match error {
+        EngineError::Unreachable(_)
+        | EngineError::MissingImage { .. }
+        | EngineError::PortInUse { .. } => 3,
+        EngineError::Call { .. } => 4,
+    }
+}
+
+/// Runs spirelab with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = tokio::runtime::Runtime::new().expect("failed to start the async runtime");
+    let result = runtime.block_on(async {
+        let result = commands::run(cli).await;
+        crate::lab::down::finish_pending().await;
+        result
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("spirelab: {}", crate::probe::watch::error_chain(&error));
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "spirelab=info",
+        _ => "spirelab=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

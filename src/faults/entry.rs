@@ -1,0 +1,78 @@
+//! Steps on registration entries: change a workload's entry, restore it, delete it.
+
+use super::FaultError;
+use crate::lab::Lab;
+use crate::lab::spec::WorkloadSpec;
+use crate::scenario::model::EntryUpdate;
+use crate::spire::{Entry, NewEntry};
+
+fn workload<'a>(lab: &'a Lab, name: &str) -> &'a WorkloadSpec {
+    lab.spec
+        .workload(name)
+        .expect("scenario validation checked workload names")
+}
+
+/// Changes the fields `update` sets on the workload's entry.
+pub async fn update(lab: &Lab, update: &EntryUpdate) -> Result<(), FaultError> {
+    let workload = workload(lab, &update.workload.value);
+    let current = first_entry(lab, workload).await?;
+    let changed = NewEntry {
+        spiffe_id: update
+            .spiffe_id
+            .clone()
+            .unwrap_or_else(|| current.spiffe_id.to_string()),
+        parent_id: Some(
+            update
+                .parent_id
+                .clone()
+                .unwrap_or_else(|| current.parent_id.to_string()),
+        ),
+        selectors: update
+            .selectors
+            .clone()
+            .unwrap_or_else(|| current.selector_strings()),
+        x509_svid_ttl: u64::try_from(current.x509_svid_ttl)
+            .ok()
+            .filter(|ttl| *ttl > 0),
+    };
+    lab.server().update_entry(&current.id, &changed).await?;
+    Ok(())
+}
+
+/// Puts the workload's entry back as the lab defines it: the first entry issuing its
+/// SPIFFE ID is rewritten, any others are deleted, and one is created if none is left.
+pub async fn restore(lab: &Lab, name: &str) -> Result<(), FaultError> {
+    let workload = workload(lab, name);
+    let wanted = lab.workload_entry(workload);
+    let server = lab.server();
+    let entries = server.entries_for(&wanted.spiffe_id).await?;
+    match entries.split_first() {
+        None => server.create_entry(&wanted).await?,
+        Some((first, others)) => {
+            server.update_entry(&first.id, &wanted).await?;
+            for other in others {
+                server.delete_entry(&other.id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every entry that issues the workload's SPIFFE ID.
+pub async fn delete(lab: &Lab, name: &str) -> Result<(), FaultError> {
+    let spiffe_id = lab.spec.workload_id(workload(lab, name));
+    let server = lab.server();
+    for entry in server.entries_for(&spiffe_id).await? {
+        server.delete_entry(&entry.id).await?;
+    }
+    Ok(())
+}
+
+async fn first_entry(lab: &Lab, workload: &WorkloadSpec) -> Result<Entry, FaultError> {
+    let spiffe_id = lab.spec.workload_id(workload);
+    let entries = lab.server().entries_for(&spiffe_id).await?;
+    entries.into_iter().next().ok_or(FaultError::NoEntry {
+        workload: workload.name.clone(),
+        spiffe_id,
+    })
+}

@@ -1,0 +1,145 @@
+//! Grading: runs a scenario's checks against a live lab and collects evidence.
+//!
+//! Each kind of check lives in its own file under [`checks`]. A check never changes the
+//! lab; it reads the probe's records, runs a fetch as the workload, or asks the SPIRE
+//! server, and says what it saw.
+
+pub mod chain;
+pub mod checks;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::lab::Lab;
+use crate::lab::spec::WorkloadSpec;
+use crate::scenario::Check;
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// The check's kind, as written in the scenario.
+    pub check: String,
+    /// The workload it is about.
+    pub workload: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Points earned.
+    pub points: u32,
+    /// Points available.
+    pub max_points: u32,
+    /// What was seen: serials, times, error lines.
+    pub evidence: Vec<String>,
+    /// What to try next, for a failed check.
+    pub hint: Option<String>,
+    /// How long the check took.
+    #[serde(with = "humantime_serde")]
+    pub duration: Duration,
+}
+
+/// A scenario's grade.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GradeReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The lab graded.
+    pub lab: String,
+    /// Points earned.
+    pub score: u32,
+    /// Points available.
+    pub max_score: u32,
+    /// True when every check passed.
+    pub passed: bool,
+    /// Each check's result.
+    pub checks: Vec<CheckResult>,
+}
+
+/// Options for a grading run.
+#[derive(Debug, Clone, Copy)]
+pub struct GradeOptions {
+    /// When the fault was applied; symptoms count only after it.
+    pub since: Option<OffsetDateTime>,
+    /// Wait for rotations that are not due yet, instead of judging on what was seen.
+    pub wait: bool,
+}
+
+/// The outcome of a check before points and hints are attached.
+pub struct Finding {
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was seen.
+    pub evidence: Vec<String>,
+}
+
+impl Finding {
+    /// A pass with its evidence.
+    pub fn pass(evidence: Vec<String>) -> Self {
+        Finding {
+            passed: true,
+            evidence,
+        }
+    }
+
+    /// A failure with its evidence.
+    pub fn fail(evidence: Vec<String>) -> Self {
+        Finding {
+            passed: false,
+            evidence,
+        }
+    }
+}
+
+/// Runs `checks` against `lab`, in order.
+pub async fn grade(
+    lab: &Lab,
+    scenario: &str,
+    checks: &[Check],
+    options: GradeOptions,
+) -> GradeReport {
+    let mut results = Vec::new();
+    for check in checks {
+        results.push(run_check(lab, check, options).await);
+    }
+    let score = results.iter().map(|r| r.points).sum();
+    let max_score = results.iter().map(|r| r.max_points).sum();
+    let passed = results.iter().all(|r| r.passed);
+    GradeReport {
+        scenario: scenario.to_string(),
+        lab: lab.name.clone(),
+        score,
+        max_score,
+        passed,
+        checks: results,
+    }
+}
+
+/// Runs one check and scores it.
+pub async fn run_check(lab: &Lab, check: &Check, options: GradeOptions) -> CheckResult {
+    let started = Instant::now();
+    let workload = lab
+        .spec
+        .workload(&check.workload().value)
+        .expect("validated workload name");
+    let finding = checks::run(lab, workload, check, options).await;
+    CheckResult {
+        check: check.kind().to_string(),
+        workload: workload.name.clone(),
+        passed: finding.passed,
+        points: if finding.passed { check.points() } else { 0 },
+        max_points: check.points(),
+        hint: (!finding.passed)
+            .then(|| check.hint().map(str::to_string))
+            .flatten(),
+        evidence: finding.evidence,
+        duration: started.elapsed(),
+    }
+}
+
+/// Shared helpers for checks.
+impl Lab {
+    /// The uid and expected SPIFFE ID of a workload, as checks compare against.
+    pub fn expected_identity(&self, workload: &WorkloadSpec) -> (u32, String) {
+        (workload.uid, self.spec.workload_id(workload))
+    }
+}

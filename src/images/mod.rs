@@ -1,0 +1,135 @@
+//! The images a lab's components run, and how spirelab builds them.
+//!
+//! Where a registry answers, the base is Debian's image; otherwise it is a minimal Debian
+//! root filesystem made with mmdebstrap from the machine's own apt sources and imported
+//! ([`base`]). Component images add SPIRE's binaries, Prometheus or the workload probe on
+//! top ([`build`]). Users with a registry can point a component at an official image
+//! instead (`SPIRELAB_IMAGE_SERVER=ghcr.io/spiffe/spire-server:1.13.3`, ...).
+
+pub mod base;
+pub mod build;
+pub mod inputs;
+
+use crate::engine::{Engine, EngineError};
+
+/// The SPIRE version spirelab's own images carry.
+pub const SPIRE_VERSION: &str = "1.13.3";
+
+/// Failures building images.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// A file that goes into an image is missing.
+    #[error("{what} not found at {path}; {hint}")]
+    MissingInput {
+        /// What the file is.
+        what: &'static str,
+        /// Where it was looked for.
+        path: String,
+        /// How to get it.
+        hint: &'static str,
+    },
+    /// A file could not be read.
+    #[error("failed to read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No Debian base image could be pulled or made.
+    #[error("failed to make the Debian base image: {0}")]
+    Base(String),
+    /// `docker build` reported an error.
+    #[error("failed to build {image}: {message}")]
+    Build {
+        /// The image.
+        image: String,
+        /// What the builder said.
+        message: String,
+    },
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// One component's image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentImage {
+    /// The component kind: server, agent, workload, prometheus or grafana.
+    pub component: &'static str,
+    /// The image reference.
+    pub image: String,
+    /// True when the reference came from a `SPIRELAB_IMAGE_*` variable.
+    pub overridden: bool,
+}
+
+/// The image each kind of component runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSet {
+    /// The SPIRE server.
+    pub server: ComponentImage,
+    /// The SPIRE agents.
+    pub agent: ComponentImage,
+    /// The workloads (the probe, plus the spire-agent CLI for learners).
+    pub workload: ComponentImage,
+    /// Prometheus.
+    pub prometheus: ComponentImage,
+    /// Grafana, only ever an official image.
+    pub grafana: ComponentImage,
+}
+
+impl ImageSet {
+    /// spirelab's own images, unless a `SPIRELAB_IMAGE_<COMPONENT>` variable names another.
+    pub fn from_env() -> Self {
+        let pick = |component: &'static str, own: String| {
+            let var = format!("SPIRELAB_IMAGE_{}", component.to_uppercase());
+            match std::env::var(var) {
+                Ok(image) if !image.is_empty() => ComponentImage {
+                    component,
+                    image,
+                    overridden: true,
+                },
+                _ => ComponentImage {
+                    component,
+                    image: own,
+                    overridden: false,
+                },
+            }
+        };
+        ImageSet {
+            server: pick("server", format!("spirelab/spire-server:{SPIRE_VERSION}")),
+            agent: pick("agent", format!("spirelab/spire-agent:{SPIRE_VERSION}")),
+            workload: pick(
+                "workload",
+                format!("spirelab/workload:{}", env!("CARGO_PKG_VERSION")),
+            ),
+            prometheus: pick("prometheus", "spirelab/prometheus:local".into()),
+            grafana: pick("grafana", "grafana/grafana:11.3.0".into()),
+        }
+    }
+
+    /// All components' images, in a fixed order.
+    pub fn all(&self) -> [&ComponentImage; 5] {
+        [
+            &self.server,
+            &self.agent,
+            &self.workload,
+            &self.prometheus,
+            &self.grafana,
+        ]
+    }
+
+    /// The images a lab cannot start without (Grafana is optional).
+    pub fn required(&self) -> [&ComponentImage; 4] {
+        [&self.server, &self.agent, &self.workload, &self.prometheus]
+    }
+
+    /// Fails naming the first required image that is not present.
+    pub async fn require(&self, engine: &Engine) -> Result<(), EngineError> {
+        for image in self.required() {
+            engine.require_image(&image.image).await?;
+        }
+        Ok(())
+    }
+}

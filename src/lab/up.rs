@@ -1,0 +1,313 @@
+//! Bringing a lab up: a list of named steps, each waiting until its component is ready.
+//!
+//! If any step fails, or the caller drops the future (Ctrl-C), everything this run made is
+//! removed again, so a failed `up` leaves nothing half made.
+
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+
+use super::paths::*;
+use super::pki::X509PopCa;
+use super::spec::WorkloadSpec;
+use super::wait::{self, Poll};
+use super::{Lab, LabError, down, render};
+use crate::engine::container::ContainerPlan;
+use crate::engine::files::FileSpec;
+use crate::probe::Record;
+use crate::spire::{AgentCli, NewEntry, ServerCli};
+
+/// How long a component may take to report healthy.
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// What `up` found or did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpOutcome {
+    /// The lab was created by this run.
+    Started {
+        /// The run's ID, on every object's labels.
+        run: String,
+    },
+    /// The lab was already running; nothing was changed.
+    AlreadyUp,
+}
+
+/// Brings `lab` up, or confirms it is already up, and waits until every workload holds
+/// an SVID.
+pub async fn up(lab: &Lab) -> Result<UpOutcome, LabError> {
+    lab.images.require(&lab.engine).await?;
+    if is_running(lab).await? {
+        wait_for_svids(lab).await?;
+        return Ok(UpOutcome::AlreadyUp);
+    }
+    let run = run_id();
+    let guard = CleanupGuard::new(lab);
+    create(lab, &run).await?;
+    guard.disarm();
+    Ok(UpOutcome::Started { run })
+}
+
+/// True when every component of the lab runs; an error when only some do.
+async fn is_running(lab: &Lab) -> Result<bool, LabError> {
+    let containers = lab.engine.list_containers(Some(&lab.name)).await?;
+    if containers.is_empty() && lab.engine.list_volumes(Some(&lab.name)).await?.is_empty() {
+        return Ok(false);
+    }
+    let missing: Vec<String> = lab
+        .spec
+        .component_names()
+        .into_iter()
+        .filter(|name| {
+            !containers
+                .iter()
+                .any(|c| &c.component == name && c.state == "running")
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(true)
+    } else {
+        Err(LabError::PartlyUp {
+            lab: lab.name.clone(),
+            missing: missing.join(", "),
+        })
+    }
+}
+
+async fn create(lab: &Lab, run: &str) -> Result<(), LabError> {
+    create_network_and_volumes(lab, run).await?;
+    let ca = X509PopCa::generate(&lab.name)?;
+
+    start_server(lab, run, &ca).await?;
+    let bundle = lab.server().bundle_pem().await?;
+    register(lab).await?;
+
+    try_join_all(
+        lab.spec
+            .agents
+            .iter()
+            .map(|a| start_agent(lab, run, &a.name, &ca, &bundle)),
+    )
+    .await?;
+
+    for workload in &lab.spec.workloads {
+        start_container(lab, &lab.workload_plan(run, workload), &[]).await?;
+    }
+    start_prometheus(lab, run).await?;
+
+    wait_for_svids(lab).await
+}
+
+async fn create_network_and_volumes(lab: &Lab, run: &str) -> Result<(), LabError> {
+    lab.engine
+        .ensure_network(&lab.network(), &lab.name, run)
+        .await?;
+    lab.engine
+        .ensure_volume(&lab.volume("server", "data"), &lab.name, run)
+        .await?;
+    for agent in &lab.spec.agents {
+        for purpose in ["data", "socket"] {
+            lab.engine
+                .ensure_volume(&lab.volume(&agent.name, purpose), &lab.name, run)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn start_container(
+    lab: &Lab,
+    plan: &ContainerPlan,
+    files: &[FileSpec],
+) -> Result<(), LabError> {
+    tracing::info!(lab = %lab.name, container = %plan.name, "starting");
+    lab.engine.create_container(plan).await?;
+    if !files.is_empty() {
+        lab.engine.upload_files(&plan.name, files).await?;
+    }
+    lab.engine.start_container(&plan.name).await?;
+    Ok(())
+}
+
+async fn start_server(lab: &Lab, run: &str, ca: &X509PopCa) -> Result<(), LabError> {
+    let files = [
+        FileSpec::public(SERVER_CONF, render::server_conf(&lab.spec)),
+        FileSpec::public(X509POP_CA, ca.cert_pem()),
+    ];
+    start_container(lab, &lab.server_plan(run), &files).await?;
+    let server = lab.server();
+    wait::until("SPIRE server to report healthy", READY_TIMEOUT, || async {
+        if server.healthy().await {
+            return Ok(Poll::Ready(()));
+        }
+        still_running(lab, "server")
+            .await
+            .map(|()| Poll::Pending("not healthy yet".into()))
+    })
+    .await
+}
+
+async fn start_agent(
+    lab: &Lab,
+    run: &str,
+    agent: &str,
+    ca: &X509PopCa,
+    bundle: &str,
+) -> Result<(), LabError> {
+    let credentials = ca.issue(agent)?;
+    let files = [
+        FileSpec::public(AGENT_CONF, render::agent_conf(&lab.spec)),
+        FileSpec::public(AGENT_CERT, credentials.cert_pem),
+        FileSpec::private(AGENT_KEY, credentials.key_pem),
+        FileSpec::public(AGENT_BUNDLE, bundle),
+    ];
+    start_container(lab, &lab.agent_plan(run, agent), &files).await?;
+    let cli = AgentCli::new(&lab.engine, lab.container(agent));
+    wait::until(
+        &format!("{agent} to attest and report healthy"),
+        READY_TIMEOUT,
+        || async {
+            if cli.healthy().await? {
+                return Ok(Poll::Ready(()));
+            }
+            still_running(lab, agent)
+                .await
+                .map(|()| Poll::Pending("not healthy yet".into()))
+        },
+    )
+    .await
+}
+
+async fn start_prometheus(lab: &Lab, run: &str) -> Result<(), LabError> {
+    let files = [
+        FileSpec::public(PROMETHEUS_CONF, render::prometheus_conf(&lab.spec)),
+        FileSpec::public(PROMETHEUS_RULES, render::ALERT_RULES),
+    ];
+    start_container(lab, &lab.prometheus_plan(run), &files).await
+}
+
+/// Creates the node alias of every agent and the entry of every workload, skipping those
+/// whose SPIFFE ID already has an entry.
+async fn register(lab: &Lab) -> Result<(), LabError> {
+    let server = lab.server();
+    let existing: Vec<String> = server
+        .entries()
+        .await?
+        .iter()
+        .map(|e| e.spiffe_id.to_string())
+        .collect();
+    let aliases = lab.spec.agents.iter().map(|agent| NewEntry {
+        spiffe_id: lab.spec.node_alias_id(&agent.name),
+        parent_id: None,
+        selectors: vec![format!("x509pop:subject:cn:{}", agent.name)],
+        x509_svid_ttl: None,
+    });
+    let workloads = lab.spec.workloads.iter().map(|w| lab.workload_entry(w));
+    for entry in aliases.chain(workloads) {
+        if !existing.contains(&entry.spiffe_id) {
+            server.create_entry(&entry).await?;
+        }
+    }
+    Ok(())
+}
+
+impl Lab {
+    /// The `spire-server` CLI of this lab.
+    pub fn server(&self) -> ServerCli<'_> {
+        ServerCli::new(&self.engine, self.container("server"))
+    }
+
+    /// The registration entry a workload should have: its uid, under its agent's alias.
+    pub fn workload_entry(&self, workload: &WorkloadSpec) -> NewEntry {
+        NewEntry {
+            spiffe_id: self.spec.workload_id(workload),
+            parent_id: Some(self.spec.node_alias_id(&workload.agent)),
+            selectors: vec![format!("unix:uid:{}", workload.uid)],
+            x509_svid_ttl: Some(self.spec.svid_ttl.as_secs()),
+        }
+    }
+
+    /// Every record the workload's probe has written.
+    pub async fn probe_records(&self, workload: &str) -> Result<Vec<Record>, LabError> {
+        let log = self.engine.logs(&self.container(workload), None).await?;
+        Ok(Record::parse_log(&log))
+    }
+}
+
+/// Waits until every workload's probe has reported an SVID.
+pub async fn wait_for_svids(lab: &Lab) -> Result<(), LabError> {
+    let what = "every workload to hold an SVID";
+    wait::until(what, READY_TIMEOUT, || async {
+        let mut waiting = Vec::new();
+        for workload in &lab.spec.workloads {
+            let records = lab.probe_records(&workload.name).await?;
+            if !records.iter().any(|r| r.svid().is_some()) {
+                waiting.push(workload.name.clone());
+            }
+        }
+        Ok(match waiting.is_empty() {
+            true => Poll::Ready(()),
+            false => Poll::Pending(format!("waiting for {}", waiting.join(", "))),
+        })
+    })
+    .await
+}
+
+/// Fails with the component's log when its container has stopped.
+async fn still_running(lab: &Lab, component: &str) -> Result<(), LabError> {
+    let containers = lab.engine.list_containers(Some(&lab.name)).await?;
+    let running = containers
+        .iter()
+        .any(|c| c.component == component && c.state == "running");
+    if running {
+        return Ok(());
+    }
+    let log = lab
+        .engine
+        .logs(&lab.container(component), None)
+        .await
+        .unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(15).collect();
+    let log = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+    Err(LabError::ComponentExited {
+        component: component.to_string(),
+        log,
+    })
+}
+
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}", nanos ^ u128::from(std::process::id()))
+}
+
+/// Removes the lab when dropped while armed: on an error or when the future is cancelled.
+struct CleanupGuard {
+    lab: Option<Lab>,
+}
+
+impl CleanupGuard {
+    fn new(lab: &Lab) -> Self {
+        CleanupGuard {
+            lab: Some(lab.clone()),
+        }
+    }
+
+    fn disarm(mut self) {
+        self.lab = None;
+    }
+}
+
+impl Drop for CleanupGuard {
+    fn drop(&mut self) {
+        let Some(lab) = self.lab.take() else { return };
+        tracing::warn!(lab = %lab.name, "bringing the lab up failed; removing what was made");
+        let cleanup = tokio::spawn(async move {
+            if let Err(error) = down::down(&lab).await {
+                tracing::error!(lab = %lab.name, %error, "clean-up failed; run `spirelab down`");
+            }
+        });
+        down::track(cleanup);
+    }
+}

@@ -1,0 +1,56 @@
+//! What the probe and the grader need to know about an X509-SVID.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// The facts of an SVID that identify it and bound its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvidSummary {
+    /// The SPIFFE ID in its URI SAN.
+    pub spiffe_id: String,
+    /// The leaf certificate's serial number, lowercase hex.
+    pub serial: String,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+}
+
+/// A leaf certificate that is not a usable X509-SVID.
+#[derive(Debug, thiserror::Error)]
+pub enum SvidError {
+    /// The DER did not parse.
+    #[error("certificate does not parse")]
+    Parse(#[source] x509_parser::nom::Err<x509_parser::error::X509Error>),
+    /// No `spiffe://` URI SAN.
+    #[error("certificate has no SPIFFE ID")]
+    NoSpiffeId,
+}
+
+impl SvidSummary {
+    /// Reads the summary from a leaf certificate in DER.
+    pub fn from_leaf_der(der: &[u8]) -> Result<Self, SvidError> {
+        let (_, cert) = X509Certificate::from_der(der).map_err(SvidError::Parse)?;
+        let validity = cert.validity();
+        Ok(SvidSummary {
+            spiffe_id: spiffe_id(&cert).ok_or(SvidError::NoSpiffeId)?,
+            serial: cert.tbs_certificate.raw_serial_as_string().replace(':', ""),
+            not_before: validity.not_before.to_datetime(),
+            not_after: validity.not_after.to_datetime(),
+        })
+    }
+}
+
+/// The first `spiffe://` URI in the certificate's subject alternative names.
+pub fn spiffe_id(cert: &X509Certificate<'_>) -> Option<String> {
+    let san = cert.subject_alternative_name().ok().flatten()?;
+    san.value.general_names.iter().find_map(|name| match name {
+        x509_parser::extensions::GeneralName::URI(uri) if uri.starts_with("spiffe://") => {
+            Some(uri.to_string())
+        }
+        _ => None,
+    })
+}

@@ -1,0 +1,64 @@
+//! JUnit XML, so CI systems show each check or phase as a test case.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::grader::{CheckResult, GradeReport};
+use crate::scenario::runner::RunReport;
+
+fn case(check: &CheckResult) -> TestCase {
+    let status = if check.passed {
+        TestCaseStatus::success()
+    } else {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(check.hint.clone().unwrap_or_else(|| "check failed".into()));
+        status.set_description(check.evidence.join("\n"));
+        status
+    };
+    let mut case = TestCase::new(format!("{} {}", check.check, check.workload), status);
+    case.set_time(check.duration);
+    case.set_system_out(check.evidence.join("\n"));
+    case
+}
+
+fn suite(name: String, checks: &[CheckResult]) -> TestSuite {
+    let mut suite = TestSuite::new(name);
+    suite.add_test_cases(checks.iter().map(case));
+    suite
+}
+
+fn render(report: &Report) -> String {
+    report.to_string().expect("JUnit reports always serialize")
+}
+
+/// A grade as one suite.
+pub fn grade(grade: &GradeReport) -> String {
+    let mut report = Report::new("spirelab grade");
+    report.add_test_suite(suite(
+        format!("{} on {}", grade.scenario, grade.lab),
+        &grade.checks,
+    ));
+    render(&report)
+}
+
+/// A run as a suite of phases, plus the final grade's checks.
+pub fn run(run: &RunReport) -> String {
+    let mut report = Report::new("spirelab run");
+    let mut phases = TestSuite::new(format!("{} phases", run.scenario));
+    for phase in &run.phases {
+        let status = if phase.ok {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(phase.detail.clone());
+            status
+        };
+        let mut case = TestCase::new(phase.name, status);
+        case.set_time(phase.duration);
+        phases.add_test_case(case);
+    }
+    report.add_test_suite(phases);
+    if let Some(grade) = &run.grade_after_fix {
+        report.add_test_suite(suite(format!("{} grade", run.scenario), &grade.checks));
+    }
+    render(&report)
+}

@@ -1,0 +1,145 @@
+//! Results on stdout, as a table for people, JSON for programs or JUnit for CI.
+//!
+//! This is the only module that writes to stdout; progress and logs go to stderr.
+
+mod junit;
+mod table;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::grader::GradeReport;
+use crate::lab::down::Removed;
+use crate::lab::status::LabStatus;
+use crate::scenario::runner::{BreakReport, RunReport};
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned tables for reading in a terminal.
+    Table,
+    /// One JSON document.
+    Json,
+    /// JUnit XML (grade and run only), for CI test reports.
+    Junit,
+}
+
+/// A scenario in `spirelab list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRow {
+    /// The scenario's name.
+    pub name: String,
+    /// Its one-line summary.
+    pub summary: String,
+    /// A built-in name or a file path.
+    pub origin: String,
+}
+
+/// An image in `spirelab images list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageRow {
+    /// The component kind.
+    pub component: String,
+    /// The image reference.
+    pub image: String,
+    /// Whether it is present on the engine.
+    pub present: bool,
+    /// Where the reference came from.
+    pub source: String,
+}
+
+/// Writes results to stdout in one format.
+pub struct Reporter {
+    format: Format,
+}
+
+impl Reporter {
+    /// A reporter printing in `format`.
+    pub fn new(format: Format) -> Self {
+        Reporter { format }
+    }
+
+    fn emit(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
+    }
+
+    fn json(&self, value: &impl Serialize) {
+        self.emit(&serde_json::to_string_pretty(value).expect("reports always serialize"));
+    }
+
+    /// A grade.
+    pub fn grade(&self, report: &GradeReport) {
+        match self.format {
+            Format::Table => self.emit(&table::grade(report)),
+            Format::Json => self.json(report),
+            Format::Junit => self.emit(&junit::grade(report)),
+        }
+    }
+
+    /// An end-to-end run.
+    pub fn run(&self, report: &RunReport) {
+        match self.format {
+            Format::Table => self.emit(&table::run(report)),
+            Format::Json => self.json(report),
+            Format::Junit => self.emit(&junit::run(report)),
+        }
+    }
+
+    /// What `break` confirmed, with the task for the learner.
+    pub fn broken(&self, report: &BreakReport, description: &str) {
+        match self.format {
+            Format::Table => self.emit(&table::broken(report, description)),
+            _ => self.json(report),
+        }
+    }
+
+    /// A lab's state.
+    pub fn status(&self, status: &LabStatus) {
+        match self.format {
+            Format::Table => self.emit(&table::status(status)),
+            _ => self.json(status),
+        }
+    }
+
+    /// What `down` removed.
+    pub fn removed(&self, lab: &str, removed: &Removed) {
+        match self.format {
+            Format::Table => self.emit(&format!(
+                "lab {lab}: removed {} containers, {} networks, {} volumes",
+                removed.containers.len(),
+                removed.networks.len(),
+                removed.volumes.len()
+            )),
+            _ => self.json(removed),
+        }
+    }
+
+    /// The scenario catalogue.
+    pub fn scenarios(&self, rows: &[ScenarioRow]) {
+        match self.format {
+            Format::Table => self.emit(&table::scenarios(rows)),
+            _ => self.json(&rows),
+        }
+    }
+
+    /// The images each component uses.
+    pub fn images(&self, rows: &[ImageRow]) {
+        match self.format {
+            Format::Table => self.emit(&table::images(rows)),
+            _ => self.json(&rows),
+        }
+    }
+
+    /// A one-line result, or `{"message": ...}` in JSON.
+    pub fn message(&self, text: &str) {
+        match self.format {
+            Format::Table => self.emit(text),
+            _ => self.json(&serde_json::json!({ "message": text })),
+        }
+    }
+}

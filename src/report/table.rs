@@ -1,0 +1,140 @@
+//! Human-readable tables.
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use super::{ImageRow, ScenarioRow};
+use crate::grader::{CheckResult, GradeReport};
+use crate::lab::status::LabStatus;
+use crate::scenario::runner::{BreakReport, RunReport};
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    table
+}
+
+fn mark(passed: bool) -> &'static str {
+    if passed { "pass" } else { "FAIL" }
+}
+
+fn checks_table(checks: &[CheckResult]) -> Table {
+    let mut table = new_table(&["check", "workload", "result", "points", "evidence / hint"]);
+    for check in checks {
+        let mut detail = check.evidence.join("\n");
+        if let Some(hint) = &check.hint {
+            detail.push_str(&format!("\nhint: {hint}"));
+        }
+        let points = format!("{}/{}", check.points, check.max_points);
+        table.add_row(vec![
+            &check.check,
+            &check.workload,
+            mark(check.passed),
+            &points,
+            &detail,
+        ]);
+    }
+    table
+}
+
+/// A grade: one row per check, then the score.
+pub fn grade(report: &GradeReport) -> String {
+    let verdict = if report.passed { "PASSED" } else { "FAILED" };
+    format!(
+        "{}\n{} on lab {}: {verdict}, {}/{} points",
+        checks_table(&report.checks),
+        report.scenario,
+        report.lab,
+        report.score,
+        report.max_score
+    )
+}
+
+/// An end-to-end run: one row per phase.
+pub fn run(report: &RunReport) -> String {
+    let mut table = new_table(&["phase", "result", "time", "detail"]);
+    for phase in &report.phases {
+        let time = format!("{:.1}s", phase.duration.as_secs_f64());
+        table.add_row(vec![phase.name, mark(phase.ok), &time, &phase.detail]);
+    }
+    let verdict = if report.passed { "PASSED" } else { "FAILED" };
+    let mut text = format!(
+        "{table}\nscenario {} ({}): {verdict}",
+        report.scenario, report.origin
+    );
+    if let Some(grade) = report.grade_after_fix.as_ref().filter(|g| !g.passed) {
+        text = format!("{}\n{text}", checks_table(&grade.checks));
+    }
+    text
+}
+
+/// What `break` did, and the learner's task.
+pub fn broken(report: &BreakReport, description: &str) -> String {
+    let state = if report.confirmed {
+        "broken as described"
+    } else {
+        "NOT broken as described"
+    };
+    format!(
+        "{}\n{}: {state}\n\n{}\nWhen you think it is fixed: spirelab grade   (stuck? spirelab hint)",
+        checks_table(&report.symptoms),
+        report.scenario,
+        description.trim_end()
+    )
+}
+
+/// A lab's components and workloads.
+pub fn status(status: &LabStatus) -> String {
+    let mut components = new_table(&["component", "container", "state", "status"]);
+    for c in &status.components {
+        components.add_row(vec![&c.component, &c.container, &c.state, &c.status]);
+    }
+    let mut workloads = new_table(&[
+        "workload",
+        "SPIFFE ID",
+        "serial",
+        "not after",
+        "last rotation",
+        "rotations",
+        "error",
+    ]);
+    for w in &status.workloads {
+        let show = |t: Option<time::OffsetDateTime>| {
+            t.map(crate::probe::show_time).unwrap_or_else(|| "-".into())
+        };
+        workloads.add_row(vec![
+            w.workload.clone(),
+            w.spiffe_id.clone().unwrap_or_else(|| "-".into()),
+            w.serial.clone().unwrap_or_else(|| "-".into()),
+            show(w.not_after),
+            show(w.last_rotation),
+            w.rotations.to_string(),
+            w.error.clone().unwrap_or_default(),
+        ]);
+    }
+    let prometheus = status.prometheus_url.as_deref().unwrap_or("not running");
+    format!(
+        "lab {}\n{components}\n{workloads}\nprometheus: {prometheus}",
+        status.lab
+    )
+}
+
+/// The scenario catalogue.
+pub fn scenarios(rows: &[ScenarioRow]) -> String {
+    let mut table = new_table(&["scenario", "summary", "from"]);
+    for row in rows {
+        table.add_row(vec![&row.name, &row.summary, &row.origin]);
+    }
+    table.to_string()
+}
+
+/// Each component's image.
+pub fn images(rows: &[ImageRow]) -> String {
+    let mut table = new_table(&["component", "image", "present", "source"]);
+    for row in rows {
+        let present = if row.present { "yes" } else { "no" };
+        table.add_row(vec![&row.component, &row.image, present, &row.source]);
+    }
+    table.to_string()
+}

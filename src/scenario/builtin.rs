@@ -1,0 +1,15 @@
+//! The scenarios shipped inside the binary, so `spirelab break NAME` works anywhere.
+
+/// Name and YAML text of each built-in scenario.
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "wrong-selector",
+    include_str!("../../scenarios/wrong-selector.yaml"),
+)];
+
+/// The YAML of the built-in scenario `name`.
+pub fn find(name: &str) -> Option<&'static str> {
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}

@@ -1,0 +1,11 @@
+//! Scenario files: parsing with positions, validation before anything starts, the
+//! built-in catalogue, and the runner that plays a scenario end to end.
+
+pub mod builtin;
+pub mod load;
+pub mod model;
+pub mod runner;
+pub mod session;
+
+pub use load::{ScenarioError, load, resolve};
+pub use model::{Check, Scenario, Step};

@@ -1,0 +1,238 @@
+//! Playing a scenario: break a running lab and confirm the symptoms, or run the whole
+//! exercise end to end (up, break, confirm, grade before the fix, solve, grade, down).
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::load::Loaded;
+use crate::faults;
+use crate::grader::{self, CheckResult, GradeOptions, GradeReport};
+use crate::lab::wait::{self, Poll};
+use crate::lab::{Lab, LabError, down, up};
+
+/// What `break` saw once the fault was applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakReport {
+    /// The scenario.
+    pub scenario: String,
+    /// When the fault was applied.
+    #[serde(with = "time::serde::rfc3339")]
+    pub broken_at: OffsetDateTime,
+    /// True when every symptom was seen within the scenario's bound.
+    pub confirmed: bool,
+    /// Each symptom check's last result.
+    pub symptoms: Vec<CheckResult>,
+}
+
+/// Applies the scenario's fault to `lab` and waits until its symptoms show.
+pub async fn break_lab(lab: &Lab, loaded: &Loaded) -> Result<BreakReport, faults::FaultError> {
+    let scenario = &loaded.scenario;
+    let broken_at = OffsetDateTime::now_utc();
+    faults::apply_all(lab, &scenario.break_steps).await?;
+    let options = GradeOptions {
+        since: Some(broken_at),
+        wait: false,
+    };
+    let what = format!("{} symptoms to show", scenario.name);
+    let confirm = || async {
+        let report = grader::grade(lab, &scenario.name, &scenario.broken.checks, options).await;
+        Ok(match report.passed {
+            true => Poll::Ready(report.checks),
+            false => Poll::Pending(format!(
+                "{}/{} seen",
+                passed_count(&report),
+                report.checks.len()
+            )),
+        })
+    };
+    let symptoms = match wait::until(&what, scenario.broken.within, confirm).await {
+        Ok(symptoms) => symptoms,
+        Err(LabError::Timeout { .. }) => {
+            grader::grade(lab, &scenario.name, &scenario.broken.checks, options)
+                .await
+                .checks
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let confirmed = symptoms.iter().all(|c| c.passed);
+    Ok(BreakReport {
+        scenario: scenario.name.clone(),
+        broken_at,
+        confirmed,
+        symptoms,
+    })
+}
+
+fn passed_count(report: &GradeReport) -> usize {
+    report.checks.iter().filter(|c| c.passed).count()
+}
+
+/// One phase of an end-to-end run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    /// The phase's name.
+    pub name: &'static str,
+    /// Whether it behaved as the scenario expects.
+    pub ok: bool,
+    /// What happened.
+    pub detail: String,
+    /// How long it took.
+    #[serde(with = "humantime_serde")]
+    pub duration: Duration,
+}
+
+/// The result of `spirelab run`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// Where it was loaded from.
+    pub origin: String,
+    /// The lab it ran in.
+    pub lab: String,
+    /// True when every phase behaved as expected.
+    pub passed: bool,
+    /// Each phase, in order.
+    pub phases: Vec<Phase>,
+    /// The grade before the fix (expected to fail).
+    pub grade_before_fix: Option<GradeReport>,
+    /// The grade after the reference fix (expected to pass).
+    pub grade_after_fix: Option<GradeReport>,
+}
+
+/// Runs `loaded` end to end in `lab`; the lab is removed at the end unless `keep`.
+pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool) -> RunReport {
+    let mut report = RunReport {
+        scenario: loaded.scenario.name.clone(),
+        origin: loaded.origin.clone(),
+        lab: lab.name.clone(),
+        passed: false,
+        phases: Vec::new(),
+        grade_before_fix: None,
+        grade_after_fix: None,
+    };
+    play(lab, loaded, &mut report).await;
+    if !keep {
+        let started = Instant::now();
+        let removed = down::down(lab).await;
+        let ok = removed.is_ok();
+        let detail = match removed {
+            Ok(r) => format!(
+                "removed {} containers, {} volumes",
+                r.containers.len(),
+                r.volumes.len()
+            ),
+            Err(error) => format!("clean-up failed: {error}"),
+        };
+        report.phases.push(Phase {
+            name: "down",
+            ok,
+            detail,
+            duration: started.elapsed(),
+        });
+    }
+    report.passed = report.phases.iter().all(|p| p.ok) && report.grade_after_fix.is_some();
+    report
+}
+
+/// The phases up to the final grade; stops at the first phase that misbehaves.
+async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
+    let scenario = &loaded.scenario;
+    let started = Instant::now();
+    let outcome = up::up(lab)
+        .await
+        .map(|o| format!("{o:?}"))
+        .map_err(|e| e.to_string());
+    if !record(report, "up", started, outcome) {
+        return;
+    }
+
+    let started = Instant::now();
+    let broken = match break_lab(lab, loaded).await {
+        Ok(broken) => broken,
+        Err(error) => {
+            record(report, "break", started, Err(error.to_string()));
+            return;
+        }
+    };
+    let detail = evidence_line(&broken.symptoms);
+    let outcome = if broken.confirmed {
+        Ok(detail)
+    } else {
+        Err(format!("symptoms not seen: {detail}"))
+    };
+    if !record(report, "break", started, outcome) {
+        return;
+    }
+
+    let options = GradeOptions {
+        since: Some(broken.broken_at),
+        wait: false,
+    };
+    let started = Instant::now();
+    let before = grader::grade(lab, &scenario.name, &scenario.grade, options).await;
+    let outcome = match before.passed {
+        false => Ok(format!(
+            "failed as expected, {}/{} points",
+            before.score, before.max_score
+        )),
+        true => {
+            Err("the grade passed before any fix: the checks cannot tell broken from fixed".into())
+        }
+    };
+    report.grade_before_fix = Some(before);
+    if !record(report, "grade before fix", started, outcome) {
+        return;
+    }
+
+    let started = Instant::now();
+    let solved = faults::apply_all(lab, &scenario.solve)
+        .await
+        .map(|()| "reference fix applied".into());
+    if !record(report, "solve", started, solved.map_err(|e| e.to_string())) {
+        return;
+    }
+
+    let options = GradeOptions {
+        since: Some(broken.broken_at),
+        wait: true,
+    };
+    let started = Instant::now();
+    let after = grader::grade(lab, &scenario.name, &scenario.grade, options).await;
+    let summary = format!("{}/{} points", after.score, after.max_score);
+    let outcome = if after.passed {
+        Ok(summary)
+    } else {
+        Err(format!("failed: {summary}"))
+    };
+    report.grade_after_fix = Some(after);
+    record(report, "grade", started, outcome);
+}
+
+fn record(
+    report: &mut RunReport,
+    name: &'static str,
+    started: Instant,
+    outcome: Result<String, String>,
+) -> bool {
+    let ok = outcome.is_ok();
+    let detail = outcome.unwrap_or_else(|error| error);
+    tracing::info!(phase = name, ok, "{detail}");
+    report.phases.push(Phase {
+        name,
+        ok,
+        detail,
+        duration: started.elapsed(),
+    });
+    ok
+}
+
+fn evidence_line(checks: &[CheckResult]) -> String {
+    let lines: Vec<String> = checks
+        .iter()
+        .map(|c| format!("{} {}: {}", c.check, c.workload, c.evidence.join("; ")))
+        .collect();
+    lines.join(" | ")
+}
