@@ -14,6 +14,7 @@
 //! - [`scenario`] reads scenario files: the lab, the fault, hints, the fix and the checks;
 //! - [`faults`] applies a scenario's steps to a running lab;
 //! - [`grader`] runs the checks and collects evidence;
+//! - [`prometheus`] queries the lab's Prometheus for metrics and alerts;
 //! - [`report`] prints results as a table, JSON or JUnit;
 //! - [`cli`] is the command line, and the one place errors become exit codes.
 
@@ -24,6 +25,7 @@ pub mod grader;
 pub mod images;
 pub mod lab;
 pub mod probe;
+pub mod prometheus;
 pub mod report;
 pub mod scenario;
 pub mod spire;
