@@ -16,7 +16,7 @@ demo: deps
 test: deps lint
 	cargo test $(CARGO_FLAGS) --all-targets
 	scripts/check-monitoring.sh
-	$(BIN)/spirelab run $(SCENARIOS)
+	$(BIN)/spirelab run --wrong-fixes $(SCENARIOS)
 
 deps: docker spire build images
 
@@ -28,6 +28,7 @@ spire:
 
 build:
 	cargo build $(CARGO_FLAGS) --bins
+	cp "$$(crates/clockshift/build-static.sh)" $(BIN)/clockshift
 
 images: build spire docker
 	$(BIN)/spirelab images build

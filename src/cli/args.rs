@@ -93,7 +93,13 @@ pub enum Command {
         /// Leave the lab running at the end.
         #[arg(long)]
         keep: bool,
+        /// Also try each scenario's wrong fixes, each on a fresh lab, and check the grade
+        /// catches them with a hint.
+        #[arg(long)]
+        wrong_fixes: bool,
     },
+    /// Show each agent's clock the way you would check a host's NTP offset.
+    Clock,
     /// List the built-in scenarios and those in a directory.
     List {
         /// Also list the scenario files in this directory.

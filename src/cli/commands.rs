@@ -35,7 +35,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Grade { scenario, no_wait } => {
             grade(lab, scenario.as_deref(), !no_wait, &reporter).await
         }
-        Command::Run { scenarios, keep } => run_scenarios(lab, &scenarios, keep, &reporter).await,
+        Command::Run {
+            scenarios,
+            keep,
+            wrong_fixes,
+        } => run_scenarios(lab, &scenarios, (keep, wrong_fixes), &reporter).await,
+        Command::Clock => show_clocks(lab, &reporter).await,
         Command::List { dir } => list(&dir, &reporter),
         Command::Scenario(ScenarioCommand::Check { files }) => check(&files, &reporter),
         Command::Images(ImagesCommand::Build) => build_images(&reporter).await,
@@ -219,7 +224,7 @@ async fn grade(
 async fn run_scenarios(
     name: &str,
     given: &[String],
-    keep: bool,
+    (keep, wrong_fixes): (bool, bool),
     reporter: &Reporter,
 ) -> Result<(), Error> {
     let loaded: Vec<Loaded> = given
@@ -237,7 +242,7 @@ async fn run_scenarios(
             engine.clone(),
         )?;
         let report = tokio::select! {
-            report = runner::run(&lab, scenario, keep) => report,
+            report = runner::run(&lab, scenario, keep, wrong_fixes) => report,
             _ = tokio::signal::ctrl_c() => {
                 down::down(&lab).await?;
                 return Err(Error::Interrupted);
@@ -255,6 +260,12 @@ async fn run_scenarios(
             failed.join(", ")
         ))),
     }
+}
+
+async fn show_clocks(name: &str, reporter: &Reporter) -> Result<(), Error> {
+    let lab = attach(name).await?;
+    reporter.clocks(&lab.clocks().await?);
+    Ok(())
 }
 
 fn list(dir: &Path, reporter: &Reporter) -> Result<(), Error> {

@@ -266,3 +266,51 @@ fn container_state(summary: ContainerSummary) -> ContainerState {
         labels,
     }
 }
+
+impl Engine {
+    /// Freezes a container's processes.
+    pub async fn pause_container(&self, name: &str) -> Result<(), EngineError> {
+        self.docker()
+            .pause_container(name)
+            .await
+            .map_err(EngineError::call("pause container", name))
+    }
+
+    /// Thaws a paused container.
+    pub async fn unpause_container(&self, name: &str) -> Result<(), EngineError> {
+        self.docker()
+            .unpause_container(name)
+            .await
+            .map_err(EngineError::call("unpause container", name))
+    }
+
+    /// The labels a container was created with.
+    pub async fn container_labels(
+        &self,
+        name: &str,
+    ) -> Result<HashMap<String, String>, EngineError> {
+        let info = self
+            .docker()
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+            .map_err(EngineError::call("inspect container", name))?;
+        Ok(info.config.and_then(|c| c.labels).unwrap_or_default())
+    }
+
+    /// A container's configured user and entrypoint, as integrity checks compare them.
+    pub async fn container_identity(
+        &self,
+        name: &str,
+    ) -> Result<(String, Vec<String>), EngineError> {
+        let info = self
+            .docker()
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+            .map_err(EngineError::call("inspect container", name))?;
+        let config = info.config.unwrap_or_default();
+        Ok((
+            config.user.unwrap_or_default(),
+            config.entrypoint.unwrap_or_default(),
+        ))
+    }
+}

@@ -72,6 +72,46 @@ fn archive(files: &[FileSpec]) -> std::io::Result<Vec<u8>> {
     builder.into_inner()
 }
 
+impl Engine {
+    /// Reads one file out of a container.
+    pub async fn download_file(&self, name: &str, path: &str) -> Result<Vec<u8>, EngineError> {
+        use futures_util::TryStreamExt;
+        let options = bollard::query_parameters::DownloadFromContainerOptions {
+            path: path.to_string(),
+        };
+        let chunks: Vec<bytes::Bytes> = self
+            .docker()
+            .download_from_container(name, Some(options))
+            .try_collect()
+            .await
+            .map_err(EngineError::call("copy a file out of container", name))?;
+        let archive: Vec<u8> = chunks.concat();
+        first_file(&archive).map_err(|source| EngineError::Call {
+            action: "unpack a file from container",
+            target: name.to_string(),
+            source: bollard::errors::Error::IOError { err: source },
+        })
+    }
+}
+
+/// The contents of the first regular file in a tar archive.
+fn first_file(archive: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut reader = tar::Archive::new(archive);
+    for entry in reader.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type().is_file() {
+            let mut contents = Vec::new();
+            entry.read_to_end(&mut contents)?;
+            return Ok(contents);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "the archive holds no file",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,3 +98,45 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// Takes a container off a network.
+    pub async fn disconnect_network(
+        &self,
+        network: &str,
+        container: &str,
+    ) -> Result<(), EngineError> {
+        let request = bollard::models::NetworkDisconnectRequest {
+            container: container.to_string(),
+            force: Some(true),
+        };
+        self.docker()
+            .disconnect_network(network, request)
+            .await
+            .map_err(EngineError::call(
+                "disconnect from the lab network",
+                container,
+            ))
+    }
+
+    /// Puts a container back on a network under its short host name.
+    pub async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        alias: &str,
+    ) -> Result<(), EngineError> {
+        let endpoint = bollard::models::EndpointSettings {
+            aliases: Some(vec![alias.to_string()]),
+            ..Default::default()
+        };
+        let request = bollard::models::NetworkConnectRequest {
+            container: container.to_string(),
+            endpoint_config: Some(endpoint),
+        };
+        self.docker()
+            .connect_network(network, request)
+            .await
+            .map_err(EngineError::call("connect to the lab network", container))
+    }
+}

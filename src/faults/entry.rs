@@ -3,13 +3,25 @@
 use super::FaultError;
 use crate::lab::Lab;
 use crate::lab::spec::WorkloadSpec;
-use crate::scenario::model::EntryUpdate;
+use crate::scenario::model::{EntryCreate, EntryUpdate};
 use crate::spire::{Entry, NewEntry};
 
 fn workload<'a>(lab: &'a Lab, name: &str) -> &'a WorkloadSpec {
     lab.spec
         .workload(name)
         .expect("scenario validation checked workload names")
+}
+
+/// Creates an entry as written in the scenario.
+pub async fn create(lab: &Lab, create: &EntryCreate) -> Result<(), FaultError> {
+    let entry = NewEntry {
+        spiffe_id: create.spiffe_id.clone(),
+        parent_id: create.parent_id.clone(),
+        selectors: create.selectors.clone(),
+        x509_svid_ttl: create.ttl.map(|ttl| ttl.as_secs()),
+    };
+    lab.server().create_entry(&entry).await?;
+    Ok(())
 }
 
 /// Changes the fields `update` sets on the workload's entry.

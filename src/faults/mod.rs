@@ -4,8 +4,13 @@
 //! dispatched from. Steps change the lab only through Docker and SPIRE's CLIs, the same
 //! way a learner could, and never grade anything.
 
+pub mod clock;
+pub mod config;
+pub mod container;
 pub mod entry;
-pub mod restart;
+pub mod exec;
+pub mod recreate;
+pub mod wait;
 
 use crate::lab::{Lab, LabError};
 use crate::scenario::Step;
@@ -22,6 +27,38 @@ pub enum FaultError {
         /// Its SPIFFE ID.
         spiffe_id: String,
     },
+    /// A command run by an `exec` step failed.
+    #[error("`{command}` failed in {component} (exit {code:?}): {output}")]
+    Exec {
+        /// The component.
+        component: String,
+        /// The command line.
+        command: String,
+        /// Its exit code.
+        code: Option<i64>,
+        /// What it printed.
+        output: String,
+    },
+    /// A config file has no block the key could go in.
+    #[error("{file} in {component} has no `{block} {{` block")]
+    NoConfigBlock {
+        /// The component.
+        component: String,
+        /// The file.
+        file: String,
+        /// The block looked for.
+        block: String,
+    },
+    /// A `wait_for` condition did not come true.
+    #[error("{check} did not pass within {within:?}: {evidence}")]
+    WaitFor {
+        /// The check's kind and subject.
+        check: String,
+        /// The bound.
+        within: std::time::Duration,
+        /// What it saw last.
+        evidence: String,
+    },
     /// A SPIRE CLI call failed.
     #[error("failed to change registration entries")]
     Spire(#[from] SpireError),
@@ -30,25 +67,37 @@ pub enum FaultError {
     Lab(#[from] LabError),
 }
 
+impl From<crate::engine::EngineError> for FaultError {
+    fn from(error: crate::engine::EngineError) -> Self {
+        FaultError::Lab(LabError::Engine(error))
+    }
+}
+
 /// Applies one step to `lab`.
 pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
     tracing::info!(lab = %lab.name, ?step, "applying step");
     match step {
+        Step::EntryCreate(create) => entry::create(lab, create).await,
         Step::EntryUpdate(update) => entry::update(lab, update).await,
         Step::EntryRestore(target) => entry::restore(lab, &target.workload.value).await,
         Step::EntryDelete(target) => entry::delete(lab, &target.workload.value).await,
-        Step::Restart(target) => restart::restart(lab, &target.component.value).await,
+        Step::Recreate(recreate) => recreate::recreate(lab, recreate).await,
+        Step::Exec(exec) => exec::exec(lab, exec).await,
+        Step::Clock(clock) => clock::set(lab, clock).await,
+        Step::Config(config) => config::set(lab, config).await,
         Step::Wait(duration) => {
             tokio::time::sleep(*duration).await;
             Ok(())
         }
+        Step::WaitFor(wait_for) => wait::wait_for(lab, wait_for).await,
+        other => container::apply(lab, other).await,
     }
 }
 
 /// Applies `steps` in order, stopping at the first failure.
 pub async fn apply_all(lab: &Lab, steps: &[Step]) -> Result<(), FaultError> {
     for step in steps {
-        apply(lab, step).await?;
+        Box::pin(apply(lab, step)).await?;
     }
     Ok(())
 }

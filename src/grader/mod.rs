@@ -21,8 +21,8 @@ use crate::scenario::Check;
 pub struct CheckResult {
     /// The check's kind, as written in the scenario.
     pub check: String,
-    /// The workload it is about.
-    pub workload: String,
+    /// What it is about: a workload, an agent, a component or an alert.
+    pub subject: String,
     /// Whether it passed.
     pub passed: bool,
     /// Points earned.
@@ -117,22 +117,40 @@ pub async fn grade(
 /// Runs one check and scores it.
 pub async fn run_check(lab: &Lab, check: &Check, options: GradeOptions) -> CheckResult {
     let started = Instant::now();
-    let workload = lab
-        .spec
-        .workload(&check.workload().value)
-        .expect("validated workload name");
-    let finding = checks::run(lab, workload, check, options).await;
+    let (points, hint) = check.scoring();
+    let finding = checks::run(lab, check, options).await;
     CheckResult {
         check: check.kind().to_string(),
-        workload: workload.name.clone(),
+        subject: check.subject().name().to_string(),
         passed: finding.passed,
-        points: if finding.passed { check.points() } else { 0 },
-        max_points: check.points(),
+        points: if finding.passed { points } else { 0 },
+        max_points: points,
         hint: (!finding.passed)
-            .then(|| check.hint().map(str::to_string))
+            .then(|| hint.map(str::to_string))
             .flatten(),
         evidence: finding.evidence,
         duration: started.elapsed(),
+    }
+}
+
+/// Failures that keep a check from judging; they fail the check, with the error as
+/// evidence.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The lab could not be read.
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
+    /// A SPIRE CLI call failed.
+    #[error(transparent)]
+    Spire(#[from] crate::spire::SpireError),
+    /// Prometheus could not be queried.
+    #[error(transparent)]
+    Prometheus(#[from] crate::prometheus::PrometheusError),
+}
+
+impl From<crate::engine::EngineError> for CheckError {
+    fn from(error: crate::engine::EngineError) -> Self {
+        CheckError::Lab(error.into())
     }
 }
 

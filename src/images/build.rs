@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::base::BASE_IMAGE;
 use super::{ImageError, ImageSet, inputs};
 use crate::engine::{Engine, labels};
+use crate::lab::clock::CLOCKSHIFT_BIN;
 use crate::lab::paths::{PROBE_BIN, PROMETHEUS_BIN, SPIRE_AGENT_BIN, SPIRE_SERVER_BIN};
 
 /// What goes into one image: a Dockerfile and the files it copies.
@@ -40,6 +41,7 @@ pub enum Outcome {
 pub fn plans(images: &ImageSet) -> Result<Vec<BuildPlan>, ImageError> {
     let server = inputs::spire_binary("spire-server")?;
     let agent = inputs::spire_binary("spire-agent")?;
+    let clockshift = inputs::clockshift_binary()?;
     let probe = inputs::probe_binary()?;
     let prometheus = inputs::prometheus_binary()?;
     let copy = |name: &str, to: &str| format!("COPY {name} {to}\n");
@@ -56,10 +58,14 @@ pub fn plans(images: &ImageSet) -> Result<Vec<BuildPlan>, ImageError> {
         BuildPlan {
             image: images.agent.image.clone(),
             dockerfile: format!(
-                "{from}{}WORKDIR /opt/spire\n",
-                copy("spire-agent", SPIRE_AGENT_BIN)
+                "{from}{}{}WORKDIR /opt/spire\n",
+                copy("spire-agent", SPIRE_AGENT_BIN),
+                copy("clockshift", CLOCKSHIFT_BIN)
             ),
-            files: vec![("spire-agent".into(), agent.clone())],
+            files: vec![
+                ("spire-agent".into(), agent.clone()),
+                ("clockshift".into(), clockshift),
+            ],
         },
         BuildPlan {
             image: images.workload.image.clone(),

@@ -49,6 +49,20 @@ pub fn probe_binary() -> Result<PathBuf, ImageError> {
     )
 }
 
+/// The static clock supervisor, built next to the running spirelab binary by `make build`
+/// (crates/clockshift/build-static.sh) unless `SPIRELAB_CLOCKSHIFT_BIN` says.
+pub fn clockshift_binary() -> Result<PathBuf, ImageError> {
+    let path = match std::env::var_os("SPIRELAB_CLOCKSHIFT_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => sibling_of_current_exe("clockshift"),
+    };
+    existing(
+        path,
+        "clockshift",
+        "build it with `make build` (crates/clockshift/build-static.sh)",
+    )
+}
+
 /// Prometheus, from Debian's `prometheus` package unless `SPIRELAB_PROMETHEUS_BIN` says.
 pub fn prometheus_binary() -> Result<PathBuf, ImageError> {
     let path = std::env::var_os("SPIRELAB_PROMETHEUS_BIN")

@@ -6,9 +6,12 @@
 use std::collections::HashMap;
 
 use super::Lab;
+use super::LabError;
+use super::clock::{CLOCKSHIFT_BIN, OFFSET_FILE};
 use super::paths::*;
 use super::spec::WorkloadSpec;
 use crate::engine::container::{ContainerPlan, VolumeMount};
+use crate::engine::files::FileSpec;
 use crate::engine::labels;
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -46,11 +49,22 @@ impl Lab {
         plan
     }
 
-    /// A SPIRE agent, running as root so the unix attestor can inspect callers.
+    /// A SPIRE agent under the clock supervisor, running as root so the unix attestor can
+    /// inspect callers, and restarted if it exits (as it does when its SVID expires).
     pub fn agent_plan(&self, run: &str, agent: &str) -> ContainerPlan {
         let mut plan = self.plan(run, agent, &self.images.agent.image);
-        plan.entrypoint = Some(strings(&[SPIRE_AGENT_BIN, "run", "-config", AGENT_CONF]));
+        plan.entrypoint = Some(strings(&[
+            CLOCKSHIFT_BIN,
+            "--offset-file",
+            OFFSET_FILE,
+            "--",
+            SPIRE_AGENT_BIN,
+            "run",
+            "-config",
+            AGENT_CONF,
+        ]));
         plan.user = Some("0".into());
+        plan.restart = true;
         plan.mounts = vec![
             VolumeMount {
                 volume: self.volume(agent, "data"),
@@ -93,5 +107,46 @@ impl Lab {
         plan.user = Some("0".into());
         plan.publish = vec![PROMETHEUS_PORT];
         plan
+    }
+}
+
+impl Lab {
+    /// The lab's plan for component `name`, labelled with `run`; `None` for a name the lab
+    /// does not have.
+    pub fn plan_for(&self, name: &str, run: &str) -> Option<ContainerPlan> {
+        match name {
+            "server" => Some(self.server_plan(run)),
+            "prometheus" => Some(self.prometheus_plan(run)),
+            _ if self.spec.agent(name).is_some() => Some(self.agent_plan(run, name)),
+            _ => self.spec.workload(name).map(|w| self.workload_plan(run, w)),
+        }
+    }
+
+    /// The files a component's container holds that are not in its image: configs, keys,
+    /// the trust bundle. A recreated container gets them back.
+    pub fn component_files(&self, name: &str) -> &'static [&'static str] {
+        match name {
+            "server" => &[SERVER_CONF, X509POP_CA],
+            "prometheus" => &[PROMETHEUS_CONF, PROMETHEUS_RULES],
+            _ if self.spec.agent(name).is_some() => {
+                &[AGENT_CONF, AGENT_CERT, AGENT_KEY, AGENT_BUNDLE]
+            }
+            _ => &[],
+        }
+    }
+
+    /// Creates a container from `plan`, copies `files` into it and starts it.
+    pub async fn start_component(
+        &self,
+        plan: &ContainerPlan,
+        files: &[FileSpec],
+    ) -> Result<(), LabError> {
+        tracing::info!(lab = %self.name, container = %plan.name, "starting");
+        self.engine.create_container(plan).await?;
+        if !files.is_empty() {
+            self.engine.upload_files(&plan.name, files).await?;
+        }
+        self.engine.start_container(&plan.name).await?;
+        Ok(())
     }
 }

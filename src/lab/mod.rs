@@ -5,6 +5,7 @@
 //! and its lifecycle ([`up`], [`down`], [`status`]). It names every Docker object it makes
 //! after the lab, so several labs run side by side. It does not apply faults or grade.
 
+pub mod clock;
 pub mod components;
 pub mod down;
 pub mod paths;
@@ -62,6 +63,14 @@ pub enum LabError {
         component: String,
         /// The last lines of its log.
         log: String,
+    },
+    /// A node's clock could not be read through its supervisor.
+    #[error("failed to read {agent}'s clock: {output}")]
+    Clock {
+        /// The agent.
+        agent: String,
+        /// What `clockshift now` printed.
+        output: String,
     },
     /// The x509pop certificates could not be generated.
     #[error("failed to generate x509pop certificates")]

@@ -141,6 +141,29 @@ fn scrape_job(text: &mut String, job: &str, hosts: &[&str], port: u16) {
 /// The alert rules Prometheus loads, shipped in monitoring/prometheus/alerts.yml.
 pub const ALERT_RULES: &str = include_str!("../../monitoring/prometheus/alerts.yml");
 
+/// The names of the alerts in [`ALERT_RULES`].
+pub fn alert_names() -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Rules {
+        groups: Vec<Group>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Group {
+        rules: Vec<Rule>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Rule {
+        alert: Option<String>,
+    }
+    let rules: Rules = serde_saphyr::from_str(ALERT_RULES).expect("the shipped rules parse");
+    rules
+        .groups
+        .into_iter()
+        .flat_map(|g| g.rules)
+        .filter_map(|r| r.alert)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +176,15 @@ mod tests {
         assert!(
             text.contains(r#"host = "0.0.0.0""#),
             "telemetry must listen beyond localhost"
+        );
+    }
+
+    #[test]
+    fn shipped_rules_name_their_alerts() {
+        let names = alert_names();
+        assert!(
+            names.contains(&"SpireWorkloadNoIdentity".to_string()),
+            "{names:?}"
         );
     }
 

@@ -12,7 +12,6 @@ use super::pki::X509PopCa;
 use super::spec::WorkloadSpec;
 use super::wait::{self, Poll};
 use super::{Lab, LabError, down, render};
-use crate::engine::container::ContainerPlan;
 use crate::engine::files::FileSpec;
 use crate::probe::Record;
 use crate::spire::{AgentCli, NewEntry, ServerCli};
@@ -90,7 +89,8 @@ async fn create(lab: &Lab, run: &str) -> Result<(), LabError> {
     .await?;
 
     for workload in &lab.spec.workloads {
-        start_container(lab, &lab.workload_plan(run, workload), &[]).await?;
+        lab.start_component(&lab.workload_plan(run, workload), &[])
+            .await?;
     }
     start_prometheus(lab, run).await?;
 
@@ -114,26 +114,12 @@ async fn create_network_and_volumes(lab: &Lab, run: &str) -> Result<(), LabError
     Ok(())
 }
 
-async fn start_container(
-    lab: &Lab,
-    plan: &ContainerPlan,
-    files: &[FileSpec],
-) -> Result<(), LabError> {
-    tracing::info!(lab = %lab.name, container = %plan.name, "starting");
-    lab.engine.create_container(plan).await?;
-    if !files.is_empty() {
-        lab.engine.upload_files(&plan.name, files).await?;
-    }
-    lab.engine.start_container(&plan.name).await?;
-    Ok(())
-}
-
 async fn start_server(lab: &Lab, run: &str, ca: &X509PopCa) -> Result<(), LabError> {
     let files = [
         FileSpec::public(SERVER_CONF, render::server_conf(&lab.spec)),
         FileSpec::public(X509POP_CA, ca.cert_pem()),
     ];
-    start_container(lab, &lab.server_plan(run), &files).await?;
+    lab.start_component(&lab.server_plan(run), &files).await?;
     let server = lab.server();
     wait::until("SPIRE server to report healthy", READY_TIMEOUT, || async {
         if server.healthy().await {
@@ -160,7 +146,8 @@ async fn start_agent(
         FileSpec::private(AGENT_KEY, credentials.key_pem),
         FileSpec::public(AGENT_BUNDLE, bundle),
     ];
-    start_container(lab, &lab.agent_plan(run, agent), &files).await?;
+    lab.start_component(&lab.agent_plan(run, agent), &files)
+        .await?;
     let cli = AgentCli::new(&lab.engine, lab.container(agent));
     wait::until(
         &format!("{agent} to attest and report healthy"),
@@ -182,7 +169,7 @@ async fn start_prometheus(lab: &Lab, run: &str) -> Result<(), LabError> {
         FileSpec::public(PROMETHEUS_CONF, render::prometheus_conf(&lab.spec)),
         FileSpec::public(PROMETHEUS_RULES, render::ALERT_RULES),
     ];
-    start_container(lab, &lab.prometheus_plan(run), &files).await
+    lab.start_component(&lab.prometheus_plan(run), &files).await
 }
 
 /// Creates the node alias of every agent and the entry of every workload, skipping those

@@ -14,7 +14,7 @@ fn case(check: &CheckResult) -> TestCase {
         status.set_description(check.evidence.join("\n"));
         status
     };
-    let mut case = TestCase::new(format!("{} {}", check.check, check.workload), status);
+    let mut case = TestCase::new(format!("{} {}", check.check, check.subject), status);
     case.set_time(check.duration);
     case.set_system_out(check.evidence.join("\n"));
     case
@@ -52,7 +52,7 @@ pub fn run(run: &RunReport) -> String {
             status.set_message(phase.detail.clone());
             status
         };
-        let mut case = TestCase::new(phase.name, status);
+        let mut case = TestCase::new(phase.name.clone(), status);
         case.set_time(phase.duration);
         phases.add_test_case(case);
     }

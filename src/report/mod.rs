@@ -135,6 +135,14 @@ impl Reporter {
         }
     }
 
+    /// Each node's clock.
+    pub fn clocks(&self, clocks: &[crate::lab::clock::NodeClock]) {
+        match self.format {
+            Format::Table => self.emit(&table::clocks(clocks)),
+            _ => self.json(&clocks),
+        }
+    }
+
     /// A one-line result, or `{"message": ...}` in JSON.
     pub fn message(&self, text: &str) {
         match self.format {

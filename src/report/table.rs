@@ -20,7 +20,7 @@ fn mark(passed: bool) -> &'static str {
 }
 
 fn checks_table(checks: &[CheckResult]) -> Table {
-    let mut table = new_table(&["check", "workload", "result", "points", "evidence / hint"]);
+    let mut table = new_table(&["check", "subject", "result", "points", "evidence / hint"]);
     for check in checks {
         let mut detail = check.evidence.join("\n");
         if let Some(hint) = &check.hint {
@@ -29,7 +29,7 @@ fn checks_table(checks: &[CheckResult]) -> Table {
         let points = format!("{}/{}", check.points, check.max_points);
         table.add_row(vec![
             &check.check,
-            &check.workload,
+            &check.subject,
             mark(check.passed),
             &points,
             &detail,
@@ -56,7 +56,12 @@ pub fn run(report: &RunReport) -> String {
     let mut table = new_table(&["phase", "result", "time", "detail"]);
     for phase in &report.phases {
         let time = format!("{:.1}s", phase.duration.as_secs_f64());
-        table.add_row(vec![phase.name, mark(phase.ok), &time, &phase.detail]);
+        table.add_row(vec![
+            phase.name.as_str(),
+            mark(phase.ok),
+            &time,
+            &phase.detail,
+        ]);
     }
     let verdict = if report.passed { "PASSED" } else { "FAILED" };
     let mut text = format!(
@@ -137,4 +142,21 @@ pub fn images(rows: &[ImageRow]) -> String {
         table.add_row(vec![&row.component, &row.image, present, &row.source]);
     }
     table.to_string()
+}
+
+/// Each node's clock, like `chronyc tracking` on a host.
+pub fn clocks(clocks: &[crate::lab::clock::NodeClock]) -> String {
+    let mut table = new_table(&["node", "node time", "true time", "offset"]);
+    for clock in clocks {
+        let offset = format!("{:+.1}s", clock.offset_seconds);
+        table.add_row(vec![
+            &clock.node,
+            &clock.node_time,
+            &clock.true_time,
+            &offset,
+        ]);
+    }
+    format!(
+        "{table}\nthe server runs on the true time; SVIDs are backdated 10 s, so offsets beyond that break TLS"
+    )
 }

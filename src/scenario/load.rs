@@ -6,7 +6,8 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::builtin;
-use super::model::{Check, Scenario, Step};
+use super::model::{Check, ConfigStep, Recreate, Scenario, Step, Subject};
+use crate::lab::clock;
 use crate::lab::{LabSpec, SpecError};
 
 /// A scenario that cannot be used.
@@ -107,14 +108,16 @@ fn syntax(origin: &str, error: &serde_saphyr::Error) -> ScenarioError {
     }
 }
 
-/// serde-saphyr prefixes messages with their position and may add a snippet; keep the
-/// message alone, since the position is printed in front of it already.
+/// serde-saphyr writes `error: line L column C: message`, possibly followed by a snippet;
+/// keep the message alone, since the position is printed in front of it already.
 fn first_line_without_position(text: &str) -> String {
-    let first = text.lines().next().unwrap_or_default();
-    match first.split_once(" at line ") {
-        Some((message, _)) => message.trim().to_string(),
-        None => first.trim().to_string(),
-    }
+    let first = text.lines().next().unwrap_or_default().trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let message = match first.strip_prefix("line ") {
+        Some(rest) => rest.split_once(": ").map_or(rest, |(_, message)| message),
+        None => first,
+    };
+    message.trim().to_string()
 }
 
 fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
@@ -123,17 +126,23 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
         origin: origin.to_string(),
         source,
     })?;
-    let invalid = |at: &Spanned<String>, message: String| ScenarioError::Invalid {
+    let invalid = |(at, message): Problem<'_>| ScenarioError::Invalid {
         origin: origin.to_string(),
         line: at.referenced.line(),
         column: at.referenced.column(),
         message,
     };
-    for step in scenario.break_steps.iter().chain(&scenario.solve) {
-        validate_step(lab, step).map_err(|(at, message)| invalid(at, message))?;
+    let fixes = scenario.wrong_fixes.iter().flat_map(|f| &f.steps);
+    for step in scenario
+        .break_steps
+        .iter()
+        .chain(&scenario.solve)
+        .chain(fixes)
+    {
+        validate_step(lab, step).map_err(invalid)?;
     }
     for check in scenario.broken.checks.iter().chain(&scenario.grade) {
-        known_workload(lab, check.workload()).map_err(|(at, message)| invalid(at, message))?;
+        validate_check(lab, check).map_err(invalid)?;
     }
     if scenario.grade.is_empty() {
         return Err(ScenarioError::Lab {
@@ -141,18 +150,86 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
             source: SpecError::Empty,
         });
     }
-    Ok(())
+    validate_wrong_fixes(origin, scenario)
 }
 
 type Problem<'a> = (&'a Spanned<String>, String);
 
 fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
     match step {
+        Step::EntryCreate(_) | Step::Wait(_) => Ok(()),
         Step::EntryUpdate(update) => known_workload(lab, &update.workload),
         Step::EntryRestore(r) | Step::EntryDelete(r) => known_workload(lab, &r.workload),
-        Step::Restart(c) => known_component(lab, &c.component),
-        Step::Wait(_) => Ok(()),
+        Step::Recreate(r) => validate_recreate(lab, r),
+        Step::Exec(e) => known_component(lab, &e.component),
+        Step::Clock(c) => {
+            known_agent(lab, &c.component)?;
+            clock::parse_offset(&c.offset.value)
+                .map(drop)
+                .map_err(|e| (&c.offset, e.to_string()))
+        }
+        Step::Config(c) => validate_config(lab, c),
+        Step::Stop(c) | Step::Start(c) | Step::Restart(c) | Step::Pause(c) | Step::Unpause(c) => {
+            known_component(lab, &c.component)
+        }
+        Step::Disconnect(c) | Step::Connect(c) => known_component(lab, &c.component),
+        Step::WaitFor(w) => validate_check(lab, &w.check),
     }
+}
+
+fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Problem<'a>> {
+    known_component(lab, &recreate.component)?;
+    let Some(agent) = &recreate.agent else {
+        return Ok(());
+    };
+    known_agent(lab, agent)?;
+    match lab.workload(&recreate.component.value) {
+        Some(_) => Ok(()),
+        None => Err((agent, "`agent` applies to workloads only".into())),
+    }
+}
+
+fn validate_config<'a>(lab: &LabSpec, config: &'a ConfigStep) -> Result<(), Problem<'a>> {
+    let name = &config.component;
+    if name.value == "server" || lab.agent(&name.value).is_some() {
+        return Ok(());
+    }
+    Err((
+        name,
+        format!(
+            "config applies to the server and agents, not {:?}",
+            name.value
+        ),
+    ))
+}
+
+fn validate_check<'a>(lab: &LabSpec, check: &'a Check) -> Result<(), Problem<'a>> {
+    match check.subject() {
+        Subject::Workload(name) => known_workload(lab, name),
+        Subject::Agent(name) => known_agent(lab, name),
+        Subject::Component(name) => known_component(lab, name),
+        Subject::Alert(name) => known_alert(name),
+    }
+}
+
+fn validate_wrong_fixes(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
+    let kinds: Vec<&str> = scenario.grade.iter().map(Check::kind).collect();
+    for fix in &scenario.wrong_fixes {
+        if let Some(unknown) = fix.fails.iter().find(|k| !kinds.contains(&k.as_str())) {
+            let message = format!(
+                "wrong fix {:?} expects check {unknown:?} to fail, but the grade has only {}",
+                fix.name,
+                kinds.join(", ")
+            );
+            return Err(ScenarioError::Invalid {
+                origin: origin.to_string(),
+                line: 0,
+                column: 0,
+                message,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn known_workload<'a>(lab: &LabSpec, name: &'a Spanned<String>) -> Result<(), Problem<'a>> {
@@ -166,6 +243,20 @@ fn known_workload<'a>(lab: &LabSpec, name: &'a Spanned<String>) -> Result<(), Pr
             "unknown workload {:?}; the lab has {}",
             name.value,
             known.join(", ")
+        ),
+    ))
+}
+
+fn known_agent<'a>(lab: &LabSpec, name: &'a Spanned<String>) -> Result<(), Problem<'a>> {
+    if lab.agent(&name.value).is_some() {
+        return Ok(());
+    }
+    let known = lab.agent_names().join(", ");
+    Err((
+        name,
+        format!(
+            "unknown agent {:?}; the lab's agents are {known}",
+            name.value
         ),
     ))
 }
@@ -185,7 +276,93 @@ fn known_component<'a>(lab: &LabSpec, name: &'a Spanned<String>) -> Result<(), P
     ))
 }
 
+fn known_alert(name: &Spanned<String>) -> Result<(), Problem<'_>> {
+    let known = crate::lab::render::alert_names();
+    if known.contains(&name.value) {
+        return Ok(());
+    }
+    Err((
+        name,
+        format!(
+            "unknown alert {:?}; monitoring/prometheus/alerts.yml defines {}",
+            name.value,
+            known.join(", ")
+        ),
+    ))
+}
+
 /// Every check of a scenario, graded or not, for listing.
 pub fn all_checks(scenario: &Scenario) -> impl Iterator<Item = &Check> {
     scenario.broken.checks.iter().chain(&scenario.grade)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        load("s.yaml", text).unwrap_err().to_string()
+    }
+
+    const HEAD: &str = "name: n\nsummary: s\nbroken: { within: 10s, checks: [] }\nsolve: []\n";
+
+    #[test]
+    fn unknown_key_is_reported_at_its_position_with_the_expected_keys() {
+        let text = format!(
+            "{HEAD}break:\n  - entry_update:\n      workload: workload-1\n      selector: [a]\ngrade: []\n"
+        );
+        let error = error_of(&text);
+        assert!(
+            error.starts_with("s.yaml:8:7: unknown field `selector`, expected one of"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unknown_workload_is_reported_at_its_position() {
+        let text = format!("{HEAD}break: []\ngrade:\n  - svid: {{ workload: workload-3 }}\n");
+        assert_eq!(
+            error_of(&text),
+            "s.yaml:7:23: unknown workload \"workload-3\"; the lab has workload-1, workload-2"
+        );
+    }
+
+    #[test]
+    fn clock_offsets_apply_to_agents_only() {
+        let text = format!(
+            "{HEAD}break:\n  - clock: {{ component: server, offset: +1m }}\ngrade: [svid: {{ workload: workload-1 }}]\n"
+        );
+        assert!(
+            error_of(&text).contains("unknown agent \"server\""),
+            "{}",
+            error_of(&text)
+        );
+    }
+
+    #[test]
+    fn bad_offset_and_unknown_alert_are_rejected() {
+        let text = format!(
+            "{HEAD}break:\n  - clock: {{ component: agent-1, offset: soon }}\ngrade: [svid: {{ workload: workload-1 }}]\n"
+        );
+        assert!(
+            error_of(&text).contains("clock offset \"soon\""),
+            "{}",
+            error_of(&text)
+        );
+        let text =
+            format!("{HEAD}break: []\ngrade:\n  - alert_firing: {{ alert: SvidRotationsTotal }}\n");
+        assert!(
+            error_of(&text).contains("unknown alert \"SvidRotationsTotal\""),
+            "{}",
+            error_of(&text)
+        );
+    }
+
+    #[test]
+    fn every_builtin_scenario_loads() {
+        for (name, _) in builtin::BUILTIN {
+            let loaded = resolve(name).unwrap();
+            assert_eq!(&loaded.scenario.name, name);
+        }
+    }
 }

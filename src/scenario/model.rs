@@ -2,9 +2,11 @@
 //! reference fix and the graded checks.
 //!
 //! Steps and checks are small building blocks named by a single key, so instructors write
-//! new scenarios without Rust. References to components keep their position in the file
-//! so that an unknown name is reported at its line and column.
+//! new scenarios without Rust (docs/scenarios.md has an example of each). References to
+//! components keep their position in the file, so an unknown name is reported at its line
+//! and column.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -38,6 +40,9 @@ pub struct Scenario {
     pub solve: Vec<Step>,
     /// The graded checks.
     pub grade: Vec<Check>,
+    /// Fixes a learner might plausibly try that must not pass; each is graded in tests.
+    #[serde(default)]
+    pub wrong_fixes: Vec<WrongFix>,
 }
 
 /// What `break` confirms before handing the lab to the learner.
@@ -51,10 +56,24 @@ pub struct Broken {
     pub checks: Vec<Check>,
 }
 
+/// A plausible but wrong fix, and the check that must catch it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrongFix {
+    /// What the learner tries, in words.
+    pub name: String,
+    /// The steps of the wrong fix.
+    pub steps: Vec<Step>,
+    /// The grade check kinds that must fail after it, such as `svid`.
+    pub fails: Vec<String>,
+}
+
 /// One step that changes the lab.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
+    /// Create a registration entry.
+    EntryCreate(EntryCreate),
     /// Change the registration entry of a workload.
     EntryUpdate(EntryUpdate),
     /// Put a workload's entry back as the lab defines it, removing any other entry that
@@ -62,11 +81,49 @@ pub enum Step {
     EntryRestore(WorkloadRef),
     /// Delete every entry that issues a workload's SPIFFE ID.
     EntryDelete(WorkloadRef),
+    /// Remove a component's container and create it again, changed or as the lab defines it.
+    Recreate(Recreate),
+    /// Run a command in a component's container; it must exit 0.
+    Exec(Exec),
+    /// Set an agent's wall-clock offset (the host's clock is never touched).
+    Clock(ClockStep),
+    /// Change keys of a SPIRE config file and restart the component.
+    Config(ConfigStep),
+    /// Stop a component's container.
+    Stop(ComponentRef),
+    /// Start a stopped container.
+    Start(ComponentRef),
     /// Restart a component's container.
     Restart(ComponentRef),
+    /// Freeze a component's processes.
+    Pause(ComponentRef),
+    /// Thaw a paused component.
+    Unpause(ComponentRef),
+    /// Cut a component off the lab's network.
+    Disconnect(ComponentRef),
+    /// Put a disconnected component back on the lab's network.
+    Connect(ComponentRef),
     /// Pause for a while.
     #[serde(with = "humantime_serde")]
     Wait(Duration),
+    /// Wait until a check passes.
+    WaitFor(WaitFor),
+}
+
+/// Parameters of [`Step::EntryCreate`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryCreate {
+    /// The SPIFFE ID to issue.
+    pub spiffe_id: String,
+    /// The parent; omitted, the entry is a node alias (`-node`).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Selectors such as `unix:uid:1001`.
+    pub selectors: Vec<String>,
+    /// X509-SVID TTL; the server default when omitted.
+    #[serde(default, with = "humantime_serde")]
+    pub ttl: Option<Duration>,
 }
 
 /// Parameters of [`Step::EntryUpdate`]; unset fields keep their current value.
@@ -86,6 +143,72 @@ pub struct EntryUpdate {
     pub parent_id: Option<String>,
 }
 
+/// Parameters of [`Step::Recreate`]; with none of the changes, the container is made
+/// again exactly as the lab defines it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recreate {
+    /// The component.
+    pub component: Spanned<String>,
+    /// Environment variables to set (or replace).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Run as this user (`uid` or `uid:gid`) instead.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Leave out the volumes mounted at these paths, such as `/run/spire/sockets`.
+    #[serde(default)]
+    pub without_mounts: Vec<String>,
+    /// For a workload: use this agent's socket and PID namespace instead of its own.
+    #[serde(default)]
+    pub agent: Option<Spanned<String>>,
+}
+
+/// Parameters of [`Step::Exec`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exec {
+    /// The component.
+    pub component: Spanned<String>,
+    /// The command and its arguments.
+    pub command: Vec<String>,
+    /// Run as this user.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// Parameters of [`Step::Clock`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockStep {
+    /// The agent.
+    pub component: Spanned<String>,
+    /// A signed offset such as `+15m`, `-10m` or `0s`.
+    pub offset: Spanned<String>,
+}
+
+/// Parameters of [`Step::Config`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigStep {
+    /// The server or an agent.
+    pub component: Spanned<String>,
+    /// Keys of the `server` or `agent` block and their new values, such as
+    /// `trust_domain: other.test`.
+    pub set: BTreeMap<String, String>,
+}
+
+/// Parameters of [`Step::WaitFor`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitFor {
+    /// How long to wait at most.
+    #[serde(with = "humantime_serde")]
+    pub within: Duration,
+    /// The condition.
+    pub check: Box<Check>,
+}
+
 /// A step or check about one workload.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,58 +225,200 @@ pub struct ComponentRef {
     pub component: Spanned<String>,
 }
 
-/// One check, as used in `broken.checks` and in `grade`.
+/// One check, as used in `broken.checks`, `wait_for` and `grade`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
     /// The workload fetches an SVID with its expected SPIFFE ID, chaining to the server's
     /// current bundle.
-    Svid(Graded),
+    Svid(WorkloadCheck),
     /// The workload's SVID rotated after the fix.
-    Rotation(Graded),
-    /// Integrity: every entry issuing the workload's SPIFFE ID selects its uid and is
-    /// parented to its agent.
-    EntryPinned(Graded),
-    /// Integrity: the probe still runs as the workload's uid.
-    RunsAs(Graded),
-    /// A fetch as the workload fails with an error containing `contains`.
+    Rotation(WorkloadCheck),
+    /// Integrity: every entry issuing the workload's SPIFFE ID selects its uid and has an
+    /// accepted parent.
+    EntryPinned(EntryPinned),
+    /// Integrity: the workload's container and probe are the lab's, running as its uid.
+    WorkloadIntact(WorkloadCheck),
+    /// The agent holds a current SVID and renewed it after the fix.
+    AgentSvid(AgentCheck),
+    /// A node's clock offset is within a tolerance.
+    ClockOffset(ClockCheck),
+    /// A fetch as the workload fails with an error containing some text.
     FetchFails(Symptom),
-    /// The workload's probe reported an error containing `contains` after the break.
+    /// The workload's probe reported an error containing some text after the break.
     ProbeError(Symptom),
+    /// The workload's probe has seen no new SVID for a while.
+    RotationStalled(Stalled),
+    /// A component's log has a line containing some text since the break.
+    LogContains(LogSymptom),
+    /// A Prometheus alert is firing.
+    AlertFiring(AlertCheck),
+    /// A Prometheus alert is neither pending nor firing.
+    AlertClear(AlertCheck),
 }
 
-/// Parameters of a graded check about one workload.
+fn one_point() -> u32 {
+    1
+}
+
+/// A check about one workload.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Graded {
+pub struct WorkloadCheck {
     /// The workload.
     pub workload: Spanned<String>,
     /// Points for passing.
     #[serde(default = "one_point")]
     pub points: u32,
-    /// A hint shown when the check fails.
+    /// Shown when the check fails.
     #[serde(default)]
     pub hint: Option<String>,
 }
 
-/// Parameters of a check that looks for a symptom.
+/// Parameters of [`Check::EntryPinned`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryPinned {
+    /// The workload.
+    pub workload: Spanned<String>,
+    /// Accepted parent IDs; by default the node alias of the workload's agent.
+    #[serde(default)]
+    pub parents: Vec<String>,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// A check about one agent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentCheck {
+    /// The agent.
+    pub agent: Spanned<String>,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// Parameters of [`Check::ClockOffset`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockCheck {
+    /// The agent.
+    pub component: Spanned<String>,
+    /// The largest offset that passes.
+    #[serde(default = "two_seconds", with = "humantime_serde")]
+    pub tolerance: Duration,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+fn two_seconds() -> Duration {
+    Duration::from_secs(2)
+}
+
+/// A symptom seen by or as a workload.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Symptom {
     /// The workload.
     pub workload: Spanned<String>,
-    /// Text the error must contain.
+    /// Text the error must contain (case does not matter).
     pub contains: String,
     /// Points for passing.
     #[serde(default = "one_point")]
     pub points: u32,
-    /// A hint shown when the check fails.
+    /// Shown when the check fails.
     #[serde(default)]
     pub hint: Option<String>,
 }
 
-fn one_point() -> u32 {
-    1
+/// Parameters of [`Check::RotationStalled`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stalled {
+    /// The workload.
+    pub workload: Spanned<String>,
+    /// How long without a new SVID counts as stalled.
+    #[serde(rename = "for", with = "humantime_serde")]
+    pub for_at_least: Duration,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// A symptom in a component's log.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSymptom {
+    /// The component.
+    pub component: Spanned<String>,
+    /// Text a log line must contain (case does not matter).
+    pub contains: String,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// A check on a Prometheus alert.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertCheck {
+    /// The alert's name, as in monitoring/prometheus/alerts.yml.
+    pub alert: Spanned<String>,
+    /// When grading may wait: how long the alert may take to reach the wanted state.
+    #[serde(default = "three_minutes", with = "humantime_serde")]
+    pub within: Duration,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+fn three_minutes() -> Duration {
+    Duration::from_secs(180)
+}
+
+/// What a check is about, for reports and validation.
+pub enum Subject<'a> {
+    /// A workload.
+    Workload(&'a Spanned<String>),
+    /// An agent.
+    Agent(&'a Spanned<String>),
+    /// Any component.
+    Component(&'a Spanned<String>),
+    /// A Prometheus alert.
+    Alert(&'a Spanned<String>),
+}
+
+impl Subject<'_> {
+    /// The subject's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Subject::Workload(s)
+            | Subject::Agent(s)
+            | Subject::Component(s)
+            | Subject::Alert(s) => &s.value,
+        }
+    }
 }
 
 impl Check {
@@ -163,39 +428,46 @@ impl Check {
             Check::Svid(_) => "svid",
             Check::Rotation(_) => "rotation",
             Check::EntryPinned(_) => "entry_pinned",
-            Check::RunsAs(_) => "runs_as",
+            Check::WorkloadIntact(_) => "workload_intact",
+            Check::AgentSvid(_) => "agent_svid",
+            Check::ClockOffset(_) => "clock_offset",
             Check::FetchFails(_) => "fetch_fails",
             Check::ProbeError(_) => "probe_error",
+            Check::RotationStalled(_) => "rotation_stalled",
+            Check::LogContains(_) => "log_contains",
+            Check::AlertFiring(_) => "alert_firing",
+            Check::AlertClear(_) => "alert_clear",
         }
     }
 
-    /// The workload the check is about.
-    pub fn workload(&self) -> &Spanned<String> {
+    /// What the check is about.
+    pub fn subject(&self) -> Subject<'_> {
         match self {
-            Check::Svid(g) | Check::Rotation(g) | Check::EntryPinned(g) | Check::RunsAs(g) => {
-                &g.workload
+            Check::Svid(c) | Check::Rotation(c) | Check::WorkloadIntact(c) => {
+                Subject::Workload(&c.workload)
             }
-            Check::FetchFails(s) | Check::ProbeError(s) => &s.workload,
+            Check::EntryPinned(c) => Subject::Workload(&c.workload),
+            Check::FetchFails(c) | Check::ProbeError(c) => Subject::Workload(&c.workload),
+            Check::RotationStalled(c) => Subject::Workload(&c.workload),
+            Check::AgentSvid(c) => Subject::Agent(&c.agent),
+            Check::ClockOffset(c) => Subject::Agent(&c.component),
+            Check::LogContains(c) => Subject::Component(&c.component),
+            Check::AlertFiring(c) | Check::AlertClear(c) => Subject::Alert(&c.alert),
         }
     }
 
-    /// Points for passing.
-    pub fn points(&self) -> u32 {
-        match self {
-            Check::Svid(g) | Check::Rotation(g) | Check::EntryPinned(g) | Check::RunsAs(g) => {
-                g.points
-            }
-            Check::FetchFails(s) | Check::ProbeError(s) => s.points,
-        }
-    }
-
-    /// The hint written for this check, if any.
-    pub fn hint(&self) -> Option<&str> {
-        match self {
-            Check::Svid(g) | Check::Rotation(g) | Check::EntryPinned(g) | Check::RunsAs(g) => {
-                g.hint.as_deref()
-            }
-            Check::FetchFails(s) | Check::ProbeError(s) => s.hint.as_deref(),
-        }
+    /// Points for passing and the hint for failing.
+    pub fn scoring(&self) -> (u32, Option<&str>) {
+        let (points, hint) = match self {
+            Check::Svid(c) | Check::Rotation(c) | Check::WorkloadIntact(c) => (c.points, &c.hint),
+            Check::EntryPinned(c) => (c.points, &c.hint),
+            Check::AgentSvid(c) => (c.points, &c.hint),
+            Check::ClockOffset(c) => (c.points, &c.hint),
+            Check::FetchFails(c) | Check::ProbeError(c) => (c.points, &c.hint),
+            Check::RotationStalled(c) => (c.points, &c.hint),
+            Check::LogContains(c) => (c.points, &c.hint),
+            Check::AlertFiring(c) | Check::AlertClear(c) => (c.points, &c.hint),
+        };
+        (points, hint.as_deref())
     }
 }

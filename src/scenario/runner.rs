@@ -7,6 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::load::Loaded;
+use super::model::WrongFix;
 use crate::faults;
 use crate::grader::{self, CheckResult, GradeOptions, GradeReport};
 use crate::lab::wait::{self, Poll};
@@ -73,7 +74,7 @@ fn passed_count(report: &GradeReport) -> usize {
 #[derive(Debug, Clone, Serialize)]
 pub struct Phase {
     /// The phase's name.
-    pub name: &'static str,
+    pub name: String,
     /// Whether it behaved as the scenario expects.
     pub ok: bool,
     /// What happened.
@@ -102,8 +103,9 @@ pub struct RunReport {
     pub grade_after_fix: Option<GradeReport>,
 }
 
-/// Runs `loaded` end to end in `lab`; the lab is removed at the end unless `keep`.
-pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool) -> RunReport {
+/// Runs `loaded` end to end in `lab`; the lab is removed at the end unless `keep`. With
+/// `wrong_fixes`, each of the scenario's wrong fixes is then tried on a fresh lab.
+pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool, wrong_fixes: bool) -> RunReport {
     let mut report = RunReport {
         scenario: loaded.scenario.name.clone(),
         origin: loaded.origin.clone(),
@@ -127,14 +129,70 @@ pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool) -> RunReport {
             Err(error) => format!("clean-up failed: {error}"),
         };
         report.phases.push(Phase {
-            name: "down",
+            name: "down".into(),
             ok,
             detail,
             duration: started.elapsed(),
         });
     }
+    if wrong_fixes {
+        for fix in &loaded.scenario.wrong_fixes {
+            report.phases.push(try_wrong_fix(lab, loaded, fix).await);
+        }
+    }
     report.passed = report.phases.iter().all(|p| p.ok) && report.grade_after_fix.is_some();
     report
+}
+
+/// Breaks a fresh lab, applies a wrong fix, and checks that the grade fails on the
+/// checks the scenario names, each with a hint; the lab is removed afterwards.
+pub async fn try_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Phase {
+    let started = Instant::now();
+    let outcome = judge_wrong_fix(lab, loaded, fix).await;
+    let cleaned = down::down(lab).await;
+    let outcome = outcome.and_then(|detail| cleaned.map(|_| detail).map_err(|e| e.to_string()));
+    let ok = outcome.is_ok();
+    let detail = outcome.unwrap_or_else(|error| error);
+    Phase {
+        name: format!("wrong fix: {}", fix.name),
+        ok,
+        detail,
+        duration: started.elapsed(),
+    }
+}
+
+async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<String, String> {
+    let scenario = &loaded.scenario;
+    up::up(lab).await.map_err(|e| format!("up failed: {e}"))?;
+    let broken = break_lab(lab, loaded)
+        .await
+        .map_err(|e| format!("break failed: {e}"))?;
+    faults::apply_all(lab, &fix.steps)
+        .await
+        .map_err(|e| format!("the wrong fix failed to apply: {e}"))?;
+    let options = GradeOptions {
+        since: Some(broken.broken_at),
+        wait: false,
+    };
+    let report = grader::grade(lab, &scenario.name, &scenario.grade, options).await;
+    let caught: Vec<&CheckResult> = report.checks.iter().filter(|c| !c.passed).collect();
+    let missed: Vec<&String> = fix
+        .fails
+        .iter()
+        .filter(|kind| !caught.iter().any(|c| &c.check == *kind && c.hint.is_some()))
+        .collect();
+    let summary = caught
+        .iter()
+        .map(|c| format!("{} {}", c.check, c.subject))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (report.passed, missed.is_empty()) {
+        (false, true) => Ok(format!("grade failed as it should ({summary}), with hints")),
+        (true, _) => Err("the grade passed after a wrong fix".into()),
+        (false, false) => Err(format!(
+            "expected {missed:?} to fail with a hint; failed: {summary}"
+        )),
+    }
 }
 
 /// The phases up to the final grade; stops at the first phase that misbehaves.
@@ -221,7 +279,7 @@ fn record(
     let detail = outcome.unwrap_or_else(|error| error);
     tracing::info!(phase = name, ok, "{detail}");
     report.phases.push(Phase {
-        name,
+        name: name.into(),
         ok,
         detail,
         duration: started.elapsed(),
@@ -232,7 +290,7 @@ fn record(
 fn evidence_line(checks: &[CheckResult]) -> String {
     let lines: Vec<String> = checks
         .iter()
-        .map(|c| format!("{} {}: {}", c.check, c.workload, c.evidence.join("; ")))
+        .map(|c| format!("{} {}: {}", c.check, c.subject, c.evidence.join("; ")))
         .collect();
     lines.join(" | ")
 }

@@ -98,3 +98,64 @@ impl<'a> AgentCli<'a> {
             .success())
     }
 }
+
+/// An attested agent as `spire-server agent list -output json` prints it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct AgentInfo {
+    /// The agent's SPIFFE ID.
+    pub id: entry::IdParts,
+    /// Serial number of its current SVID.
+    #[serde(default)]
+    pub x509svid_serial_number: String,
+    /// When its current SVID expires, in Unix seconds.
+    #[serde(default, deserialize_with = "int_or_string")]
+    pub x509svid_expires_at: i64,
+    /// Its selectors, such as `x509pop:subject:cn:agent-1`.
+    #[serde(default)]
+    pub selectors: Vec<entry::Selector>,
+    /// Whether it is banned.
+    #[serde(default)]
+    pub banned: bool,
+}
+
+/// SPIRE's JSON output writes 64-bit integers as strings.
+fn int_or_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| serde::de::Error::custom("not an i64")),
+        serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
+        _ => Err(serde::de::Error::custom("expected a number or a string")),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AgentList {
+    #[serde(default)]
+    agents: Vec<AgentInfo>,
+}
+
+impl ServerCli<'_> {
+    /// Every attested agent.
+    pub async fn agents(&self) -> Result<Vec<AgentInfo>, SpireError> {
+        let args = ["agent", "list", "-output", "json"];
+        let text = self.run(&args).await?;
+        let list: AgentList = serde_json::from_str(&text).map_err(|source| SpireError::Output {
+            command: args.join(" "),
+            source,
+        })?;
+        Ok(list.agents)
+    }
+
+    /// The agent attested with the x509pop certificate whose common name is `name`.
+    pub async fn agent_named(&self, name: &str) -> Result<Option<AgentInfo>, SpireError> {
+        let selector = format!("subject:cn:{name}");
+        let agents = self.agents().await?;
+        Ok(agents.into_iter().find(|a| {
+            a.selectors
+                .iter()
+                .any(|s| s.kind == "x509pop" && s.value == selector)
+        }))
+    }
+}

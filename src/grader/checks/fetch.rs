@@ -1,10 +1,12 @@
 //! Fetching an SVID as the workload would: `spirelab-probe fetch` run in the workload's
 //! container under its uid, through its agent's socket.
 
+use crate::grader::CheckError;
 use crate::grader::Finding;
+use crate::lab::Lab;
+use crate::lab::LabError;
 use crate::lab::paths::PROBE_BIN;
 use crate::lab::spec::WorkloadSpec;
-use crate::lab::{Lab, LabError};
 use crate::probe::fetch::FetchResult;
 
 /// Fetches the workload's SVID from inside its container.
@@ -29,7 +31,7 @@ pub async fn fails_with(
     lab: &Lab,
     workload: &WorkloadSpec,
     text: &str,
-) -> Result<Finding, LabError> {
+) -> Result<Finding, CheckError> {
     Ok(match fetch_as(lab, workload).await? {
         FetchResult::Failed { error, .. } if contains(&error, text) => {
             Finding::pass(vec![format!(

@@ -1,9 +1,10 @@
 //! A symptom in the probe's own log: an error containing some text after the break.
 
 use super::fetch::contains;
+use crate::grader::CheckError;
 use crate::grader::{Finding, GradeOptions};
+use crate::lab::Lab;
 use crate::lab::spec::WorkloadSpec;
-use crate::lab::{Lab, LabError};
 use crate::probe::{Event, show_time};
 
 /// Looks for a probe error containing `text` written after `options.since`.
@@ -12,7 +13,7 @@ pub async fn check(
     workload: &WorkloadSpec,
     text: &str,
     options: GradeOptions,
-) -> Result<Finding, LabError> {
+) -> Result<Finding, CheckError> {
     let records = lab.probe_records(&workload.name).await?;
     let after_break = records
         .iter()

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::grader::CheckError;
 use crate::grader::{Finding, GradeOptions};
+use crate::lab::Lab;
 use crate::lab::spec::WorkloadSpec;
 use crate::lab::wait::{self, Poll};
-use crate::lab::{Lab, LabError};
 use crate::probe::{Event, Record, show_time};
 
 /// SPIRE backdates NotBefore by this much.
@@ -27,7 +28,7 @@ pub async fn check(
     lab: &Lab,
     workload: &WorkloadSpec,
     options: GradeOptions,
-) -> Result<Finding, LabError> {
+) -> Result<Finding, CheckError> {
     let (_, expected) = lab.expected_identity(workload);
     let lifetime = lab.spec.svid_ttl + BACKDATE;
     let started = OffsetDateTime::now_utc();
@@ -41,7 +42,7 @@ pub async fn check(
     };
     let limit = FIRST_SVID + lifetime + SLACK;
     let what = format!("{} SVID to rotate", workload.name);
-    wait::until(&what, limit, judge).await
+    Ok(wait::until(&what, limit, judge).await?)
 }
 
 /// What the probe saw since its last error.

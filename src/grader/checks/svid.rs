@@ -6,6 +6,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::fetch::fetch_as;
+use crate::grader::CheckError;
 use crate::grader::{Finding, GradeOptions, chain};
 use crate::lab::spec::WorkloadSpec;
 use crate::lab::wait::{self, Poll};
@@ -21,25 +22,26 @@ pub async fn check(
     lab: &Lab,
     workload: &WorkloadSpec,
     options: GradeOptions,
-) -> Result<Finding, LabError> {
+) -> Result<Finding, CheckError> {
     if !options.wait {
         return check_once(lab, workload).await;
     }
     let what = format!("{} to receive its SVID", workload.name);
     let attempt = || async {
-        let finding = check_once(lab, workload).await?;
-        Ok(match finding.passed {
-            true => Poll::Ready(finding),
-            false => Poll::Pending(finding.evidence.join("; ")),
+        Ok(match check_once(lab, workload).await {
+            Ok(finding) if finding.passed => Poll::Ready(finding),
+            Ok(finding) => Poll::Pending(finding.evidence.join("; ")),
+            Err(error) => Poll::Pending(error.to_string()),
         })
     };
     match wait::until(&what, PROPAGATION, attempt).await {
+        Ok(finding) => Ok(finding),
         Err(LabError::Timeout { .. }) => check_once(lab, workload).await,
-        other => other,
+        Err(error) => Err(error.into()),
     }
 }
 
-async fn check_once(lab: &Lab, workload: &WorkloadSpec) -> Result<Finding, LabError> {
+async fn check_once(lab: &Lab, workload: &WorkloadSpec) -> Result<Finding, CheckError> {
     let (_, expected) = lab.expected_identity(workload);
     let (svid, chain_pem) = match fetch_as(lab, workload).await? {
         FetchResult::Issued { svid, chain_pem } => (svid, chain_pem),

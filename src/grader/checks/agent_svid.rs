@@ -1,0 +1,71 @@
+//! The agent holds a current SVID, and renewed it after the fix: the server's record of
+//! the agent's SVID serial changes while the check watches.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::grader::{CheckError, Finding, GradeOptions};
+use crate::lab::Lab;
+use crate::lab::wait::{self, Poll};
+use crate::spire::AgentInfo;
+
+/// Agent and scheduling slack on top of the half-life at which agents renew.
+const SLACK: Duration = Duration::from_secs(25);
+
+/// Judges the agent's SVID now, and when waiting is allowed, waits for a renewal.
+pub async fn check(lab: &Lab, agent: &str, options: GradeOptions) -> Result<Finding, CheckError> {
+    let Some(first) = lab.server().agent_named(agent).await? else {
+        return Ok(Finding::fail(vec![format!(
+            "the server lists no agent attested as {agent}"
+        )]));
+    };
+    let current = is_current(&first);
+    if !options.wait || !current {
+        return Ok(judged(&first, current, None));
+    }
+    let lifetime = lab.spec.svid_ttl + Duration::from_secs(10);
+    let what = format!("{agent} to renew its SVID");
+    let renewed = || async {
+        let now = lab.server().agent_named(agent).await.ok().flatten();
+        Ok(match now {
+            Some(info) if info.x509svid_serial_number != first.x509svid_serial_number => {
+                Poll::Ready(info)
+            }
+            _ => Poll::Pending(format!("serial still {}", first.x509svid_serial_number)),
+        })
+    };
+    Ok(
+        match wait::until(&what, lifetime.mul_f64(0.55) + SLACK, renewed).await {
+            Ok(info) => judged(&info, true, Some(&first.x509svid_serial_number)),
+            Err(_) => Finding::fail(vec![format!(
+                "{agent} kept serial {} for longer than its renewal point",
+                first.x509svid_serial_number
+            )]),
+        },
+    )
+}
+
+fn is_current(agent: &AgentInfo) -> bool {
+    !agent.banned && agent.x509svid_expires_at > OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn judged(agent: &AgentInfo, current: bool, renewed_from: Option<&str>) -> Finding {
+    let expires = OffsetDateTime::from_unix_timestamp(agent.x509svid_expires_at)
+        .map(crate::probe::show_time)
+        .unwrap_or_else(|_| agent.x509svid_expires_at.to_string());
+    let mut evidence = vec![format!(
+        "{} serial {} expires {expires}",
+        agent.id, agent.x509svid_serial_number
+    )];
+    if let Some(old) = renewed_from {
+        evidence.push(format!("renewed from serial {old}"));
+    }
+    if agent.banned {
+        evidence.push("the agent is banned".into());
+    }
+    Finding {
+        passed: current,
+        evidence,
+    }
+}
