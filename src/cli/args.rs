@@ -55,6 +55,10 @@ pub enum Command {
         /// Shape the lab as this scenario needs (a built-in name or a file).
         #[arg(long)]
         scenario: Option<String>,
+        /// Also start Grafana with spirelab's dashboard, where its official image can be
+        /// pulled (the dashboard JSON is written for import by hand either way).
+        #[arg(long)]
+        grafana: bool,
     },
     /// Remove every container, network and volume of the lab.
     Down {

@@ -9,7 +9,8 @@ use super::args::{Cli, Command, ImagesCommand, ScenarioCommand};
 use crate::engine::Engine;
 use crate::grader::{self, GradeOptions};
 use crate::images::{self, ImageSet, build::Outcome};
-use crate::lab::{Lab, LabSpec, down, status, up};
+use crate::lab::grafana::GrafanaOutcome;
+use crate::lab::{self, Lab, LabSpec, down, status, up};
 use crate::report::{Format, ImageRow, Reporter, ScenarioRow};
 use crate::scenario::{self, Scenario, builtin, load::Loaded, runner, session};
 
@@ -24,8 +25,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         ));
     }
     match cli.command {
-        Command::Up { scenario } => {
-            interruptible(up_lab(lab, scenario.as_deref(), &reporter)).await
+        Command::Up { scenario, grafana } => {
+            interruptible(up_lab(lab, scenario.as_deref(), grafana, &reporter)).await
         }
         Command::Down { all } => down_lab(lab, all, &reporter).await,
         Command::Status => show_status(lab, &reporter).await,
@@ -61,14 +62,33 @@ async fn attach(lab: &str) -> Result<Lab, Error> {
     Ok(Lab::attach(lab, ImageSet::from_env(), engine).await?)
 }
 
-async fn up_lab(name: &str, scenario: Option<&str>, reporter: &Reporter) -> Result<(), Error> {
+async fn up_lab(
+    name: &str,
+    scenario: Option<&str>,
+    grafana: bool,
+    reporter: &Reporter,
+) -> Result<(), Error> {
     let spec = match scenario {
         Some(s) => scenario::resolve(s)?.scenario.lab,
         None => LabSpec::default(),
     };
     let engine = Engine::connect().await?;
     let lab = Lab::new(name, spec, ImageSet::from_env(), engine)?;
-    match up::up(&lab).await? {
+    let outcome = up::up(&lab).await?;
+    match lab::grafana::write_dashboard(name) {
+        Ok(path) => eprintln!("Grafana dashboard for import by hand: {}", path.display()),
+        Err(error) => tracing::warn!(%error, "could not write the dashboard JSON"),
+    }
+    if grafana {
+        match lab.start_grafana(&lab.run_id().await?).await? {
+            GrafanaOutcome::Started(url) => eprintln!("Grafana: {url} (anonymous viewer)"),
+            GrafanaOutcome::Unavailable(reason) => eprintln!(
+                "Grafana not started: {reason}. Import monitoring/grafana/dashboards/spire.json into \
+                 any Grafana with a Prometheus datasource of uid `prometheus`."
+            ),
+        }
+    }
+    match outcome {
         up::UpOutcome::Started { .. } => reporter.status(&status::status(&lab).await?),
         up::UpOutcome::AlreadyUp => reporter.message(&format!("lab {name} is already up")),
     }

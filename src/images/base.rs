@@ -33,15 +33,7 @@ pub async fn ensure(engine: &Engine) -> Result<(), ImageError> {
 
 async fn pull(engine: &Engine) -> Result<(), String> {
     let (repo, tag) = UPSTREAM;
-    let options = CreateImageOptions {
-        from_image: Some(repo.into()),
-        tag: Some(tag.into()),
-        ..Default::default()
-    };
-    let mut stream = engine.docker().create_image(Some(options), None, None);
-    while let Some(item) = stream.next().await {
-        item.map_err(|e| e.to_string())?;
-    }
+    super::pull(engine, &format!("{repo}:{tag}")).await?;
     let (target_repo, target_tag) = BASE_IMAGE.split_once(':').expect("tagged reference");
     let options = TagImageOptions {
         repo: Some(target_repo.into()),

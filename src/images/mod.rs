@@ -53,6 +53,23 @@ pub enum ImageError {
     Engine(#[from] EngineError),
 }
 
+/// Pulls `reference` (`repo:tag`) from its registry; the error is the engine's text, for
+/// a message that says why an optional image is not available.
+pub async fn pull(engine: &Engine, reference: &str) -> Result<(), String> {
+    use futures_util::StreamExt;
+    let (repo, tag) = reference.rsplit_once(':').unwrap_or((reference, "latest"));
+    let options = bollard::query_parameters::CreateImageOptions {
+        from_image: Some(repo.into()),
+        tag: Some(tag.into()),
+        ..Default::default()
+    };
+    let mut stream = engine.docker().create_image(Some(options), None, None);
+    while let Some(item) = stream.next().await {
+        item.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// One component's image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentImage {

@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod components;
 pub mod down;
+pub mod grafana;
 pub mod paths;
 pub mod pki;
 pub mod render;
@@ -139,6 +140,18 @@ impl Lab {
             images,
             engine,
         })
+    }
+
+    /// The ID of the `up` run that made the lab, from its server's labels.
+    pub async fn run_id(&self) -> Result<String, LabError> {
+        let labels = self
+            .engine
+            .container_labels(&self.container("server"))
+            .await?;
+        labels
+            .get(labels::RUN)
+            .cloned()
+            .ok_or_else(|| LabError::NotRunning(self.name.clone()))
     }
 
     /// The Docker name of a component's container.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::grafana::GRAFANA_PORT;
 use super::paths::PROMETHEUS_PORT;
 use super::{Lab, LabError};
 use crate::probe::{Event, Record};
@@ -15,6 +16,8 @@ pub struct LabStatus {
     pub lab: String,
     /// Prometheus's address on this machine, when it runs.
     pub prometheus_url: Option<String>,
+    /// Grafana's address on this machine, when it runs.
+    pub grafana_url: Option<String>,
     /// Every component.
     pub components: Vec<ComponentStatus>,
     /// Every workload's SVID.
@@ -77,19 +80,25 @@ pub async fn status(lab: &Lab) -> Result<LabStatus, LabError> {
         let records = lab.probe_records(&workload.name).await.unwrap_or_default();
         workloads.push(workload_status(&workload.name, &records));
     }
-    let port = lab
-        .engine
-        .published_port(&lab.container("prometheus"), PROMETHEUS_PORT)
-        .await
-        .ok()
-        .flatten();
-    let prometheus_url = port.map(|p| format!("http://127.0.0.1:{p}"));
     Ok(LabStatus {
         lab: lab.name.clone(),
-        prometheus_url,
+        prometheus_url: local_url(lab, "prometheus", PROMETHEUS_PORT).await,
+        grafana_url: local_url(lab, "grafana", GRAFANA_PORT).await,
         components,
         workloads,
     })
+}
+
+/// The loopback URL a component's port is published at, if it runs.
+async fn local_url(lab: &Lab, component: &str, port: u16) -> Option<String> {
+    let published = lab
+        .engine
+        .published_port(&lab.container(component), port)
+        .await;
+    published
+        .ok()
+        .flatten()
+        .map(|p| format!("http://127.0.0.1:{p}"))
 }
 
 /// Summarises a probe's records.

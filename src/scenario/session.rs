@@ -46,9 +46,10 @@ pub fn load(lab: &str) -> Option<Session> {
     serde_json::from_str(&text).ok()
 }
 
-/// Forgets the session of `lab`.
+/// Forgets the session of `lab`, and the dashboard file written next to it.
 pub fn clear(lab: &str) {
     let _ = std::fs::remove_file(path(lab));
+    let _ = std::fs::remove_file(crate::lab::grafana::dashboard_path(lab));
 }
 
 /// How a scenario argument is remembered: files by absolute path, names as they are.
