@@ -53,16 +53,13 @@ impl Lab {
     /// inspect callers, and restarted if it exits (as it does when its SVID expires).
     pub fn agent_plan(&self, run: &str, agent: &str) -> ContainerPlan {
         let mut plan = self.plan(run, agent, &self.images.agent.image);
-        plan.entrypoint = Some(strings(&[
-            CLOCKSHIFT_BIN,
-            "--offset-file",
-            OFFSET_FILE,
-            "--",
-            SPIRE_AGENT_BIN,
-            "run",
-            "-config",
-            AGENT_CONF,
-        ]));
+        let agent_cmd = [SPIRE_AGENT_BIN, "run", "-config", AGENT_CONF];
+        let supervisor = [CLOCKSHIFT_BIN, "--offset-file", OFFSET_FILE, "--"];
+        let entrypoint: Vec<&str> = match self.spec.clock_supervisor {
+            true => supervisor.iter().chain(&agent_cmd).copied().collect(),
+            false => agent_cmd.to_vec(),
+        };
+        plan.entrypoint = Some(strings(&entrypoint));
         plan.user = Some("0".into());
         plan.restart = true;
         plan.mounts = vec![

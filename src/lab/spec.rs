@@ -23,6 +23,9 @@ pub struct LabSpec {
     pub agents: Vec<AgentSpec>,
     /// The workloads, each watching the Workload API through one agent.
     pub workloads: Vec<WorkloadSpec>,
+    /// Run agents under clockshift so their clocks can be shifted; off only to measure
+    /// what the supervisor costs.
+    pub clock_supervisor: bool,
 }
 
 /// One SPIRE agent.
@@ -58,6 +61,7 @@ impl Default for LabSpec {
             svid_ttl: Duration::from_secs(60),
             ca_ttl: Duration::from_secs(3600),
             agents: vec![agent("agent-1"), agent("agent-2")],
+            clock_supervisor: true,
             workloads: vec![
                 workload("workload-1", "agent-1", 1001),
                 workload("workload-2", "agent-2", 1002),

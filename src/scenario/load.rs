@@ -144,6 +144,9 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
     for check in scenario.broken.checks.iter().chain(&scenario.grade) {
         validate_check(lab, check).map_err(invalid)?;
     }
+    for alert in scenario.alerts.iter().flat_map(|a| &a.expected) {
+        known_alert(alert).map_err(invalid)?;
+    }
     if scenario.grade.is_empty() {
         return Err(ScenarioError::Lab {
             origin: origin.to_string(),
@@ -162,6 +165,10 @@ fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
         Step::EntryRestore(r) | Step::EntryDelete(r) => known_workload(lab, &r.workload),
         Step::Recreate(r) => validate_recreate(lab, r),
         Step::Exec(e) => known_component(lab, &e.component),
+        Step::Clock(c) if !lab.clock_supervisor => Err((
+            &c.component,
+            "clock offsets need `clock_supervisor: true` in the lab".into(),
+        )),
         Step::Clock(c) => {
             known_agent(lab, &c.component)?;
             clock::parse_offset(&c.offset.value)

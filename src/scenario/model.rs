@@ -43,6 +43,48 @@ pub struct Scenario {
     /// Fixes a learner might plausibly try that must not pass; each is graded in tests.
     #[serde(default)]
     pub wrong_fixes: Vec<WrongFix>,
+    /// Prometheus alerts the fault must raise, and the fix clear (checked by `spirelab run`).
+    #[serde(default)]
+    pub alerts: Option<Alerts>,
+}
+
+/// The alerts a scenario's fault raises in the lab's Prometheus.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// Alert names, as in monitoring/prometheus/alerts.yml.
+    pub expected: Vec<Spanned<String>>,
+    /// How long after the break each may take to fire.
+    #[serde(with = "humantime_serde")]
+    pub fire_within: Duration,
+    /// How long after the fix each may take to clear.
+    #[serde(with = "humantime_serde")]
+    pub clear_within: Duration,
+}
+
+impl Alerts {
+    /// The expectations as checks: firing after the break, or clear after the fix.
+    pub fn checks(&self, firing: bool) -> Vec<Check> {
+        let check = |alert: &Spanned<String>| {
+            let within = if firing {
+                self.fire_within
+            } else {
+                self.clear_within
+            };
+            let params = AlertCheck {
+                alert: alert.clone(),
+                within,
+                points: 1,
+                hint: None,
+            };
+            if firing {
+                Check::AlertFiring(params)
+            } else {
+                Check::AlertClear(params)
+            }
+        };
+        self.expected.iter().map(check).collect()
+    }
 }
 
 /// What `break` confirms before handing the lab to the learner.

@@ -266,7 +266,36 @@ async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
         Err(format!("failed: {summary}"))
     };
     report.grade_after_fix = Some(after);
-    record(report, "grade", started, outcome);
+    if !record(report, "grade", started, outcome) {
+        return;
+    }
+
+    if let Some(alerts) = &scenario.alerts {
+        let started = Instant::now();
+        let outcome = expect_alerts(lab, loaded, &alerts.checks(false), broken.broken_at).await;
+        record(report, "alerts clear", started, outcome);
+    }
+}
+
+/// Waits for each alert check in turn (each within its own bound) and says how long the
+/// whole took.
+async fn expect_alerts(
+    lab: &Lab,
+    loaded: &Loaded,
+    checks: &[crate::scenario::Check],
+    since: OffsetDateTime,
+) -> Result<String, String> {
+    let options = GradeOptions {
+        since: Some(since),
+        wait: true,
+    };
+    let report = grader::grade(lab, &loaded.scenario.name, checks, options).await;
+    let line = evidence_line(&report.checks);
+    let elapsed = (OffsetDateTime::now_utc() - since).whole_seconds();
+    match report.passed {
+        true => Ok(format!("{line} ({elapsed}s after the break)")),
+        false => Err(line),
+    }
 }
 
 fn record(
