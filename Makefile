@@ -11,12 +11,12 @@ SCENARIOS := $(wildcard scenarios/*.yaml)
 .PHONY: demo test deps docker spire build images lint bench clean-labs
 
 demo: deps
-	$(BIN)/spirelab run scenarios/wrong-selector.yaml
+	$(BIN)/spirelab --lab demo run scenarios/wrong-selector.yaml
 
 test: deps lint
 	cargo test $(CARGO_FLAGS) --all-targets
 	scripts/check-monitoring.sh
-	$(BIN)/spirelab run --wrong-fixes $(SCENARIOS)
+	$(BIN)/spirelab --lab ci-scenarios run --wrong-fixes $(SCENARIOS)
 
 deps: docker spire build images
 

@@ -247,6 +247,11 @@ async fn run_scenarios(
     (keep, wrong_fixes): (bool, bool),
     reporter: &Reporter,
 ) -> Result<(), Error> {
+    if keep && wrong_fixes {
+        return Err(Error::Usage(
+            "--wrong-fixes needs a fresh lab for each fix; drop --keep".into(),
+        ));
+    }
     let loaded: Vec<Loaded> = given
         .iter()
         .map(|s| scenario::resolve(s))

@@ -116,7 +116,11 @@ pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool, wrong_fixes: bool) -> R
         grade_after_fix: None,
     };
     play(lab, loaded, &mut report).await;
-    if !keep {
+    let started_here = report
+        .phases
+        .first()
+        .is_some_and(|p| p.name == "up" && p.ok);
+    if started_here && !keep {
         let started = Instant::now();
         let removed = down::down(lab).await;
         let ok = removed.is_ok();
@@ -163,7 +167,16 @@ pub async fn try_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Phase 
 
 async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<String, String> {
     let scenario = &loaded.scenario;
-    up::up(lab).await.map_err(|e| format!("up failed: {e}"))?;
+    match up::up(lab).await {
+        Ok(up::UpOutcome::Started { .. }) => {}
+        Ok(up::UpOutcome::AlreadyUp) => {
+            return Err(format!(
+                "lab {} is in use; a wrong fix needs a fresh lab",
+                lab.name
+            ));
+        }
+        Err(error) => return Err(format!("up failed: {error}")),
+    }
     let broken = break_lab(lab, loaded)
         .await
         .map_err(|e| format!("break failed: {e}"))?;
@@ -199,10 +212,14 @@ async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<S
 async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
     let scenario = &loaded.scenario;
     let started = Instant::now();
-    let outcome = up::up(lab)
-        .await
-        .map(|o| format!("{o:?}"))
-        .map_err(|e| e.to_string());
+    let outcome = match up::up(lab).await {
+        Ok(up::UpOutcome::Started { run }) => Ok(format!("lab {} started (run {run})", lab.name)),
+        Ok(up::UpOutcome::AlreadyUp) => Err(format!(
+            "lab {0} was already running; a run needs a fresh lab (use --lab, or `spirelab down --lab {0}`)",
+            lab.name
+        )),
+        Err(error) => Err(error.to_string()),
+    };
     if !record(report, "up", started, outcome) {
         return;
     }
