@@ -41,4 +41,4 @@ bench: deps
 	scripts/bench.sh
 
 clean-labs:
-	$(BIN)/spirelab down --all
+	for lab in demo ci-scenarios; do $(BIN)/spirelab --lab $$lab down; done

@@ -16,7 +16,7 @@ use crate::report::Format;
 agents, two workloads watching the Workload API, Prometheus), breaks it on purpose, and grades \
 whether your fix restored SVID rotation without weakening identity.",
     after_help = "A learner's session:
-  spirelab images build              build the images once (needs scripts/build-spire.sh first)
+  make images                        build SPIRE, spirelab and the images once
   spirelab up                        start the lab and wait until every workload has an SVID
   spirelab break wrong-selector      break it; the output says what you will observe
   spirelab status                    components, SPIFFE IDs, serials, rotations

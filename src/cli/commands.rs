@@ -76,15 +76,18 @@ async fn up_lab(
     let lab = Lab::new(name, spec, ImageSet::from_env(), engine)?;
     let outcome = up::up(&lab).await?;
     match lab::grafana::write_dashboard(name) {
-        Ok(path) => eprintln!("Grafana dashboard for import by hand: {}", path.display()),
+        Ok(path) => {
+            tracing::info!(path = %path.display(), "dashboard JSON written for import by hand")
+        }
         Err(error) => tracing::warn!(%error, "could not write the dashboard JSON"),
     }
     if grafana {
         match lab.start_grafana(&lab.run_id().await?).await? {
             GrafanaOutcome::Started(url) => eprintln!("Grafana: {url} (anonymous viewer)"),
             GrafanaOutcome::Unavailable(reason) => eprintln!(
-                "Grafana not started: {reason}. Import monitoring/grafana/dashboards/spire.json into \
-                 any Grafana with a Prometheus datasource of uid `prometheus`."
+                "Grafana not started: {reason}. Import {} (or monitoring/grafana/dashboards/spire.json) \
+                 into any Grafana with a Prometheus datasource of uid `prometheus`.",
+                lab::grafana::dashboard_path(name).display()
             ),
         }
     }

@@ -111,7 +111,7 @@ fn check_validity(cert: &X509Certificate<'_>, now: OffsetDateTime) -> Result<(),
 }
 
 fn serial(cert: &X509Certificate<'_>) -> String {
-    cert.tbs_certificate.raw_serial_as_string().replace(':', "")
+    format!("{:x}", cert.tbs_certificate.serial)
 }
 
 #[cfg(test)]

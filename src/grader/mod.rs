@@ -34,7 +34,7 @@ pub struct CheckResult {
     /// What to try next, for a failed check.
     pub hint: Option<String>,
     /// How long the check took.
-    #[serde(with = "humantime_serde")]
+    #[serde(rename = "seconds", serialize_with = "crate::report::seconds")]
     pub duration: Duration,
 }
 

@@ -48,6 +48,19 @@ pub async fn remove_lab(engine: &Engine, name: &str) -> Result<Removed, LabError
     })
 }
 
+impl Removed {
+    /// "3 containers, 1 network, 5 volumes".
+    pub fn summary(&self) -> String {
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let parts = [
+            count(self.containers.len(), "container"),
+            count(self.networks.len(), "network"),
+            count(self.volumes.len(), "volume"),
+        ];
+        parts.join(", ")
+    }
+}
+
 static PENDING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
 
 /// Keeps a clean-up started in the background so the program can wait for it to end.

@@ -37,7 +37,7 @@ impl SvidSummary {
         let validity = cert.validity();
         Ok(SvidSummary {
             spiffe_id: spiffe_id(&cert).ok_or(SvidError::NoSpiffeId)?,
-            serial: cert.tbs_certificate.raw_serial_as_string().replace(':', ""),
+            serial: format!("{:x}", cert.tbs_certificate.serial),
             not_before: validity.not_before.to_datetime(),
             not_after: validity.not_after.to_datetime(),
         })

@@ -14,6 +14,14 @@ use crate::lab::down::Removed;
 use crate::lab::status::LabStatus;
 use crate::scenario::runner::{BreakReport, RunReport};
 
+/// Serializes a duration as seconds with millisecond precision, for JSON reports.
+pub fn seconds<S: serde::Serializer>(
+    duration: &std::time::Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((duration.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -109,12 +117,7 @@ impl Reporter {
     /// What `down` removed.
     pub fn removed(&self, lab: &str, removed: &Removed) {
         match self.format {
-            Format::Table => self.emit(&format!(
-                "lab {lab}: removed {} containers, {} networks, {} volumes",
-                removed.containers.len(),
-                removed.networks.len(),
-                removed.volumes.len()
-            )),
+            Format::Table => self.emit(&format!("lab {lab}: removed {}", removed.summary())),
             _ => self.json(removed),
         }
     }

@@ -76,14 +76,25 @@ pub fn run(report: &RunReport) -> String {
 
 /// What `break` did, and the learner's task.
 pub fn broken(report: &BreakReport, description: &str) -> String {
-    let state = if report.confirmed {
-        "broken as described"
-    } else {
-        "NOT broken as described"
-    };
+    let mut table = new_table(&["symptom", "subject", "seen", "evidence"]);
+    for symptom in &report.symptoms {
+        let seen = if symptom.passed { "yes" } else { "NO" };
+        table.add_row(vec![
+            &symptom.check,
+            &symptom.subject,
+            seen,
+            &symptom.evidence.join("\n"),
+        ]);
+    }
+    if !report.confirmed {
+        return format!(
+            "{table}\n{}: NOT broken as described. The lab may carry an earlier fix or fault; start \
+             from a fresh one: spirelab down && spirelab up",
+            report.scenario
+        );
+    }
     format!(
-        "{}\n{}: {state}\n\n{}\nWhen you think it is fixed: spirelab grade   (stuck? spirelab hint)",
-        checks_table(&report.symptoms),
+        "{table}\n{}: broken as described\n\n{}\nWhen you think it is fixed: spirelab grade   (stuck? spirelab hint)",
         report.scenario,
         description.trim_end()
     )

@@ -80,7 +80,7 @@ pub struct Phase {
     /// What happened.
     pub detail: String,
     /// How long it took.
-    #[serde(with = "humantime_serde")]
+    #[serde(rename = "seconds", serialize_with = "crate::report::seconds")]
     pub duration: Duration,
 }
 
@@ -125,11 +125,7 @@ pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool, wrong_fixes: bool) -> R
         let removed = down::down(lab).await;
         let ok = removed.is_ok();
         let detail = match removed {
-            Ok(r) => format!(
-                "removed {} containers, {} volumes",
-                r.containers.len(),
-                r.volumes.len()
-            ),
+            Ok(removed) => format!("removed {}", removed.summary()),
             Err(error) => format!("clean-up failed: {error}"),
         };
         report.phases.push(Phase {

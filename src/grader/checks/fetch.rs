@@ -9,9 +9,9 @@ use crate::lab::paths::PROBE_BIN;
 use crate::lab::spec::WorkloadSpec;
 use crate::probe::fetch::FetchResult;
 
-/// Fetches the workload's SVID from inside its container.
+/// Fetches the workload's SVID from inside its container, as its uid and gid.
 pub async fn fetch_as(lab: &Lab, workload: &WorkloadSpec) -> Result<FetchResult, LabError> {
-    let user = workload.uid.to_string();
+    let user = format!("{0}:{0}", workload.uid);
     let container = lab.container(&workload.name);
     let output = lab
         .engine

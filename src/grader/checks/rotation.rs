@@ -1,9 +1,11 @@
 //! The workload's SVID rotated after the fix: the probe saw two distinct serials with
 //! the expected SPIFFE ID since its last error.
 //!
-//! A rotation is due about half-way through an SVID's lifetime (TTL plus SPIRE's 10 s
-//! backdate), so when waiting is allowed the check waits until the newest SVID's rotation
-//! is overdue before failing.
+//! When grading may wait, the rotation must happen while the check watches: an SVID
+//! already seen cannot vouch for a fix made later without an error in between. A rotation
+//! is due about half-way through an SVID's lifetime (TTL plus SPIRE's 10 s backdate), so
+//! the check waits until the newest SVID's rotation is overdue before failing. Without
+//! waiting (grading a lab before its fix), any rotation since the last error counts.
 
 use std::time::Duration;
 
@@ -32,9 +34,10 @@ pub async fn check(
     let (_, expected) = lab.expected_identity(workload);
     let lifetime = lab.spec.svid_ttl + BACKDATE;
     let started = OffsetDateTime::now_utc();
+    let watched_from = options.wait.then_some(started);
     let judge = || async {
         let records = lab.probe_records(&workload.name).await?;
-        let seen = Observed::from_records(&records, &expected);
+        let seen = Observed::from_records(&records, &expected, watched_from);
         if seen.rotated() || !options.wait || seen.overdue(started, lifetime) {
             return Ok(Poll::Ready(seen.finding(&expected)));
         }
@@ -50,10 +53,16 @@ struct Observed {
     last_error: Option<(OffsetDateTime, String)>,
     svids: Vec<(OffsetDateTime, String)>,
     other_ids: Vec<String>,
+    /// Rotations count only from this time on, when set.
+    watched_from: Option<OffsetDateTime>,
 }
 
 impl Observed {
-    fn from_records(records: &[Record], expected: &str) -> Self {
+    fn from_records(
+        records: &[Record],
+        expected: &str,
+        watched_from: Option<OffsetDateTime>,
+    ) -> Self {
         let split = records
             .iter()
             .rposition(|r| matches!(r.event, Event::Error { .. }));
@@ -75,11 +84,15 @@ impl Observed {
             last_error,
             svids,
             other_ids,
+            watched_from,
         }
     }
 
+    /// True when an SVID replaced an earlier one (both since the last error), late
+    /// enough to count.
     fn rotated(&self) -> bool {
-        self.svids.len() >= 2
+        let from = self.watched_from.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        self.svids.iter().skip(1).any(|(time, _)| *time >= from)
     }
 
     /// True when the newest SVID should have rotated by now, or none arrived in time.
@@ -117,6 +130,8 @@ impl Observed {
         }
         if self.svids.is_empty() {
             evidence.push(format!("no SVID for {expected} since the last error"));
+        } else if !self.rotated() && self.watched_from.is_some() {
+            evidence.push("no rotation while grading watched".into());
         } else if !self.rotated() {
             evidence.push("only one SVID since the last error; no rotation observed".into());
         }
@@ -124,5 +139,76 @@ impl Observed {
             passed: self.rotated(),
             evidence,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::svid::SvidSummary;
+    use time::macros::datetime;
+
+    const ID: &str = "spiffe://lab.test/workload-1";
+
+    fn svid(time: OffsetDateTime, serial: &str) -> Record {
+        let summary = SvidSummary {
+            spiffe_id: ID.into(),
+            serial: serial.into(),
+            not_before: time,
+            not_after: time + Duration::from_secs(70),
+        };
+        Record {
+            time,
+            workload: "workload-1".into(),
+            uid: 1001,
+            event: Event::Svid(summary),
+        }
+    }
+
+    fn error(time: OffsetDateTime) -> Record {
+        let event = Event::Error {
+            kind: crate::probe::ErrorKind::NoIdentity,
+            error: "no identity issued".into(),
+        };
+        Record {
+            time,
+            workload: "workload-1".into(),
+            uid: 1001,
+            event,
+        }
+    }
+
+    #[test]
+    fn svids_before_the_last_error_do_not_count() {
+        let records = [
+            svid(datetime!(2026-12-03 19:00 UTC), "a"),
+            svid(datetime!(2026-12-03 19:00:30 UTC), "b"),
+            error(datetime!(2026-12-03 19:01 UTC)),
+            svid(datetime!(2026-12-03 19:01:10 UTC), "c"),
+        ];
+        assert!(!Observed::from_records(&records, ID, None).rotated());
+    }
+
+    #[test]
+    fn a_rotation_after_the_last_error_counts_when_judging_history() {
+        let records = [
+            error(datetime!(2026-12-03 19:01 UTC)),
+            svid(datetime!(2026-12-03 19:01:10 UTC), "c"),
+            svid(datetime!(2026-12-03 19:01:40 UTC), "d"),
+        ];
+        assert!(Observed::from_records(&records, ID, None).rotated());
+    }
+
+    #[test]
+    fn when_watching_only_a_rotation_seen_after_the_start_counts() {
+        let records = [
+            svid(datetime!(2026-12-03 19:01:10 UTC), "c"),
+            svid(datetime!(2026-12-03 19:01:40 UTC), "d"),
+        ];
+        let watched = Some(datetime!(2026-12-03 19:02 UTC));
+        assert!(!Observed::from_records(&records, ID, watched).rotated());
+        let mut later = records.to_vec();
+        later.push(svid(datetime!(2026-12-03 19:02:10 UTC), "e"));
+        assert!(Observed::from_records(&later, ID, watched).rotated());
     }
 }
