@@ -14,7 +14,7 @@ demo: deps
 	$(BIN)/spirelab --lab demo run scenarios/wrong-selector.yaml
 
 test: deps lint
-	cargo test $(CARGO_FLAGS) --all-targets
+	cargo test $(CARGO_FLAGS) --workspace --all-targets
 	scripts/check-monitoring.sh
 	$(BIN)/spirelab --lab ci-scenarios run --wrong-fixes $(SCENARIOS)
 
@@ -34,8 +34,8 @@ images: build spire docker
 	$(BIN)/spirelab images build
 
 lint:
-	cargo fmt --check
-	cargo clippy $(CARGO_FLAGS) --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 
 bench: deps
 	scripts/bench.sh
