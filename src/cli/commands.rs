@@ -18,6 +18,7 @@ use crate::scenario::{self, Scenario, builtin, load::Loaded, runner, session};
 pub async fn run(cli: Cli) -> Result<(), Error> {
     let reporter = Reporter::new(cli.format);
     let lab = cli.lab.as_str();
+    lab::check_name(lab)?;
     let junit_ok = matches!(cli.command, Command::Grade { .. } | Command::Run { .. });
     if cli.format == Format::Junit && !junit_ok {
         return Err(Error::Usage(
@@ -30,7 +31,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Down { all } => down_lab(lab, all, &reporter).await,
         Command::Status => show_status(lab, &reporter).await,
-        Command::Break { scenario } => break_lab(lab, &scenario, &reporter).await,
+        Command::Break { scenario } => interruptible(break_lab(lab, &scenario, &reporter)).await,
         Command::Hint => hint(lab, &reporter),
         Command::Solve { scenario } => solve(lab, scenario.as_deref(), &reporter).await,
         Command::Grade { scenario, no_wait } => {
@@ -53,7 +54,19 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
 async fn interruptible<T>(work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
     tokio::select! {
         result = work => result,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        () = shutdown_requested() => Err(Error::Interrupted),
+    }
+}
+
+/// Resolves on Ctrl-C, SIGTERM (CI cancelling a job) or SIGHUP (a closed terminal).
+async fn shutdown_requested() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = hangup.recv() => {}
     }
 }
 
@@ -154,21 +167,21 @@ fn scenario_for(lab: &str, given: Option<&str>) -> Result<Loaded, Error> {
     Ok(scenario::resolve(&name)?)
 }
 
-fn require_same_lab(lab: &Lab, scenario: &Scenario) -> Result<(), Error> {
+fn require_same_lab(lab: &Lab, scenario: &Scenario, given: &str) -> Result<(), Error> {
     if lab.spec == scenario.lab {
         return Ok(());
     }
     Err(Error::Usage(format!(
         "scenario {} needs a differently shaped lab than {} has; run `spirelab down --lab {}` and \
          `spirelab up --lab {} --scenario {}`",
-        scenario.name, lab.name, lab.name, lab.name, scenario.name
+        scenario.name, lab.name, lab.name, lab.name, given
     )))
 }
 
 async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), Error> {
     let loaded = scenario::resolve(given)?;
     let lab = attach(name).await?;
-    require_same_lab(&lab, &loaded.scenario)?;
+    require_same_lab(&lab, &loaded.scenario, given)?;
     let report = runner::break_lab(&lab, &loaded).await?;
     let session = session::Session {
         scenario: session::remembered(given),
@@ -262,6 +275,7 @@ async fn run_scenarios(
     let engine = Engine::connect().await?;
     ImageSet::from_env().require(&engine).await?;
     let mut failed = Vec::new();
+    let mut reports = Vec::new();
     for scenario in &loaded {
         let lab = Lab::new(
             name,
@@ -271,15 +285,22 @@ async fn run_scenarios(
         )?;
         let report = tokio::select! {
             report = runner::run(&lab, scenario, keep, wrong_fixes) => report,
-            _ = tokio::signal::ctrl_c() => {
+            () = shutdown_requested() => {
+                down::finish_pending().await;
                 down::down(&lab).await?;
                 return Err(Error::Interrupted);
             }
         };
-        reporter.run(&report);
+        if reporter.streams() {
+            reporter.run(&report);
+        }
         if !report.passed {
             failed.push(report.scenario.clone());
         }
+        reports.push(report);
+    }
+    if !reporter.streams() {
+        reporter.runs(&reports);
     }
     match failed.is_empty() {
         true => Ok(()),
@@ -333,19 +354,34 @@ fn scenario_files(dir: &Path) -> Vec<String> {
     files
 }
 
+/// Validates every file, reporting each problem, not only the first.
 fn check(files: &[String], reporter: &Reporter) -> Result<(), Error> {
+    let mut lines = Vec::new();
+    let mut failures = 0;
     for file in files {
-        let loaded = scenario::load::load(file, &read(file)?)?;
-        reporter.message(&format!(
-            "{file}: ok ({}: {})",
-            loaded.scenario.name, loaded.scenario.summary
-        ));
+        match read(file).and_then(|text| Ok(scenario::load::load(file, &text)?)) {
+            Ok(loaded) => lines.push(format!("{file}: ok ({})", loaded.scenario.name)),
+            Err(error) => {
+                failures += 1;
+                lines.push(crate::probe::watch::error_chain(&error));
+            }
+        }
     }
-    Ok(())
+    reporter.message(&lines.join("\n"));
+    match failures {
+        0 => Ok(()),
+        n => Err(Error::Scenario(scenario::ScenarioError::Invalid {
+            origin: format!("{n} of {} files", files.len()),
+            line: 0,
+            column: 0,
+            message: "see above".into(),
+        })),
+    }
 }
 
+/// Reads a scenario file, refusing anything but a regular file of sane size.
 fn read(file: &str) -> Result<String, Error> {
-    std::fs::read_to_string(file).map_err(|source| {
+    scenario::load::read_file(file).map_err(|source| {
         Error::Scenario(scenario::ScenarioError::Read {
             path: file.to_string(),
             source,

@@ -66,7 +66,7 @@ fn engine_exit_code(error: &EngineError) -> u8 {
         EngineError::Unreachable(_)
         | EngineError::MissingImage { .. }
         | EngineError::PortInUse { .. } => 3,
-        EngineError::Call { .. } => 4,
+        EngineError::Call { .. } | EngineError::ExecTimeout { .. } => 4,
     }
 }
 

@@ -7,6 +7,9 @@ use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
 
+/// How long a command run in a container may take.
+pub const EXEC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What a command run with [`Engine::exec`] printed, and how it ended.
 #[derive(Debug, Clone)]
 pub struct ExecOutput {
@@ -32,8 +35,28 @@ impl ExecOutput {
 
 impl Engine {
     /// Runs `cmd` in the running container `name`, as `user` when given, and collects its
-    /// output. A non-zero exit is not an error here: callers decide what it means.
+    /// output. A non-zero exit is not an error here: callers decide what it means. A
+    /// command that runs longer than [`EXEC_TIMEOUT`] fails, so a paused component cannot
+    /// hang spirelab.
     pub async fn exec(
+        &self,
+        name: &str,
+        cmd: &[&str],
+        user: Option<&str>,
+    ) -> Result<ExecOutput, EngineError> {
+        let run = self.exec_unbounded(name, cmd, user);
+        tokio::time::timeout(EXEC_TIMEOUT, run)
+            .await
+            .unwrap_or_else(|_| {
+                Err(EngineError::ExecTimeout {
+                    container: name.to_string(),
+                    command: cmd.join(" "),
+                    seconds: EXEC_TIMEOUT.as_secs(),
+                })
+            })
+    }
+
+    async fn exec_unbounded(
         &self,
         name: &str,
         cmd: &[&str],

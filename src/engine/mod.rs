@@ -27,6 +27,16 @@ pub enum EngineError {
         /// The missing image reference.
         image: String,
     },
+    /// A command run in a container did not finish in time (a paused or hung component).
+    #[error("`{command}` in {container} did not finish within {seconds}s")]
+    ExecTimeout {
+        /// The container.
+        container: String,
+        /// The command line.
+        command: String,
+        /// The limit.
+        seconds: u64,
+    },
     /// A host port could not be bound.
     #[error("failed to start {container}: a host port it publishes is in use")]
     PortInUse {
@@ -71,7 +81,7 @@ impl Engine {
     /// Connects to the engine named by `DOCKER_HOST`, or the local default socket, and
     /// settles on an API version both sides speak.
     pub async fn connect() -> Result<Self, EngineError> {
-        let docker = Docker::connect_with_local_defaults().map_err(EngineError::Unreachable)?;
+        let docker = Docker::connect_with_defaults().map_err(EngineError::Unreachable)?;
         let docker = docker
             .negotiate_version()
             .await

@@ -43,7 +43,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Names of every network spirelab made for `lab` (or any lab).
+    /// IDs of every network spirelab made for `lab` (or any lab); IDs, because two
+    /// concurrent creations can leave two networks with one name.
     pub async fn list_networks(&self, lab: Option<&str>) -> Result<Vec<String>, EngineError> {
         let options = ListNetworksOptions {
             filters: Some(labels::filter(lab)),
@@ -56,7 +57,7 @@ impl Engine {
                     "list networks of lab",
                     lab.unwrap_or("*"),
                 ))?;
-        Ok(networks.into_iter().filter_map(|n| n.name).collect())
+        Ok(networks.into_iter().filter_map(|n| n.id).collect())
     }
 
     /// Names of every volume spirelab made for `lab` (or any lab).

@@ -101,8 +101,12 @@ pub async fn grade(
     for check in checks {
         results.push(run_check(lab, check, options).await);
     }
-    let score = results.iter().map(|r| r.points).sum();
-    let max_score = results.iter().map(|r| r.max_points).sum();
+    let score = results
+        .iter()
+        .fold(0u32, |sum, r| sum.saturating_add(r.points));
+    let max_score = results
+        .iter()
+        .fold(0u32, |sum, r| sum.saturating_add(r.max_points));
     let passed = results.iter().all(|r| r.passed);
     GradeReport {
         scenario: scenario.to_string(),

@@ -13,9 +13,12 @@ pub const CLOCKSHIFT_BIN: &str = "/usr/local/bin/clockshift";
 /// The file an agent's supervisor reads its offset from.
 pub const OFFSET_FILE: &str = "/run/spirelab/clock-offset";
 
+/// The largest offset accepted, a year: more is a typo, not a clock fault.
+const MAX_OFFSET_SECS: u64 = 365 * 86_400;
+
 /// An offset that is not a signed duration.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("clock offset {0:?} must be a signed duration such as +15m, -10m, +90s or 0")]
+#[error("clock offset {0:?} must be a signed duration of at most a year, such as +15m, -10m or 0")]
 pub struct BadOffset(pub String);
 
 /// Parses `+15m`, `-10m`, `+900s`, `0` into signed seconds.
@@ -31,8 +34,10 @@ pub fn parse_offset(text: &str) -> Result<i64, BadOffset> {
         _ => (1, text),
     };
     let duration = humantime::parse_duration(rest).map_err(|_| bad())?;
-    let seconds = i64::try_from(duration.as_secs()).map_err(|_| bad())?;
-    Ok(sign * seconds)
+    if duration > std::time::Duration::from_secs(MAX_OFFSET_SECS) {
+        return Err(bad());
+    }
+    Ok(sign * duration.as_secs() as i64)
 }
 
 /// One node's clock as `spirelab clock` shows it.

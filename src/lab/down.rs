@@ -14,7 +14,7 @@ use crate::engine::Engine;
 pub struct Removed {
     /// Container names.
     pub containers: Vec<String>,
-    /// Network names.
+    /// Network IDs.
     pub networks: Vec<String>,
     /// Volume names.
     pub volumes: Vec<String>,

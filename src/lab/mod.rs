@@ -170,7 +170,8 @@ impl Lab {
     }
 }
 
-fn check_name(name: &str) -> Result<(), LabError> {
+/// Checks that `name` can be part of Docker object names and file names.
+pub fn check_name(name: &str) -> Result<(), LabError> {
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     if (1..=20).contains(&name.len()) && name.chars().all(allowed) && !name.starts_with('-') {
         Ok(())

@@ -102,6 +102,12 @@ pub enum SpecError {
     /// An SVID TTL too short to observe rotation.
     #[error("svid_ttl must be at least 10s, got {0}")]
     SvidTooShort(String),
+    /// A trust domain SPIRE would reject.
+    #[error("trust_domain {0:?} must be lowercase letters, digits, '.', '-' or '_'")]
+    BadTrustDomain(String),
+    /// A TTL too long for SPIRE's duration format.
+    #[error("{0} is too long; keep svid_ttl under 7 days and ca_ttl under 10 years")]
+    TtlTooLong(&'static str),
     /// A lab with nothing in it.
     #[error("a lab needs at least one agent and one workload")]
     Empty,
@@ -112,6 +118,10 @@ impl LabSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.agents.is_empty() || self.workloads.is_empty() {
             return Err(SpecError::Empty);
+        }
+        let td_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c);
+        if self.trust_domain.is_empty() || !self.trust_domain.chars().all(td_chars) {
+            return Err(SpecError::BadTrustDomain(self.trust_domain.clone()));
         }
         self.validate_names()?;
         self.validate_ttls()?;
@@ -148,6 +158,12 @@ impl LabSpec {
 
     fn validate_ttls(&self) -> Result<(), SpecError> {
         let show = |d: Duration| humantime::format_duration(d).to_string();
+        if self.svid_ttl > Duration::from_secs(7 * 86_400) {
+            return Err(SpecError::TtlTooLong("svid_ttl"));
+        }
+        if self.ca_ttl > Duration::from_secs(3650 * 86_400) {
+            return Err(SpecError::TtlTooLong("ca_ttl"));
+        }
         if self.svid_ttl < Duration::from_secs(10) {
             return Err(SpecError::SvidTooShort(show(self.svid_ttl)));
         }

@@ -31,12 +31,11 @@ pub enum UpOutcome {
     AlreadyUp,
 }
 
-/// Brings `lab` up, or confirms it is already up, and waits until every workload holds
-/// an SVID.
+/// Brings `lab` up and waits until every workload holds an SVID; a lab whose components
+/// all run is left as it is, broken or not.
 pub async fn up(lab: &Lab) -> Result<UpOutcome, LabError> {
     lab.images.require(&lab.engine).await?;
     if is_running(lab).await? {
-        wait_for_svids(lab).await?;
         return Ok(UpOutcome::AlreadyUp);
     }
     let run = run_id();
@@ -88,6 +87,7 @@ async fn create(lab: &Lab, run: &str) -> Result<(), LabError> {
     )
     .await?;
 
+    wait_for_entries(lab).await?;
     for workload in &lab.spec.workloads {
         lab.start_component(&lab.workload_plan(run, workload), &[])
             .await?;
@@ -220,6 +220,44 @@ impl Lab {
     }
 }
 
+/// Waits until each agent issues its workloads' SVIDs, asked from inside the agent's
+/// container as each workload's uid, so workloads start without a burst of "no identity
+/// issued" (which would also raise alerts on a healthy lab).
+async fn wait_for_entries(lab: &Lab) -> Result<(), LabError> {
+    wait::until(
+        "agents to receive the workloads' entries",
+        READY_TIMEOUT,
+        || async {
+            let mut waiting = Vec::new();
+            for workload in &lab.spec.workloads {
+                let user = format!("{0}:{0}", workload.uid);
+                let cmd = [
+                    SPIRE_AGENT_BIN,
+                    "api",
+                    "fetch",
+                    "x509",
+                    "-socketPath",
+                    SOCKET,
+                ];
+                let container = lab.container(&workload.agent);
+                if !lab
+                    .engine
+                    .exec(&container, &cmd, Some(&user))
+                    .await?
+                    .success()
+                {
+                    waiting.push(workload.name.clone());
+                }
+            }
+            Ok(match waiting.is_empty() {
+                true => Poll::Ready(()),
+                false => Poll::Pending(format!("no SVID yet for {}", waiting.join(", "))),
+            })
+        },
+    )
+    .await
+}
+
 /// Waits until every workload's probe has reported an SVID.
 pub async fn wait_for_svids(lab: &Lab) -> Result<(), LabError> {
     let what = "every workload to hold an SVID";
@@ -289,9 +327,13 @@ impl CleanupGuard {
 impl Drop for CleanupGuard {
     fn drop(&mut self) {
         let Some(lab) = self.lab.take() else { return };
-        tracing::warn!(lab = %lab.name, "bringing the lab up failed; removing what was made");
+        tracing::warn!(lab = %lab.name, "bringing the lab up did not finish; removing what was made");
         let cleanup = tokio::spawn(async move {
-            if let Err(error) = down::down(&lab).await {
+            // A create request sent just before the cancellation can land after the first
+            // sweep lists the lab's objects, so sweep again once it has settled.
+            let first = down::down(&lab).await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if let Err(error) = first.and(down::down(&lab).await) {
                 tracing::error!(lab = %lab.name, %error, "clean-up failed; run `spirelab down`");
             }
         });

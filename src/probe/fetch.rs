@@ -28,8 +28,24 @@ pub enum FetchResult {
     },
 }
 
-/// Fetches the default X509-SVID from the Workload API at `endpoint`.
+/// How long a one-shot fetch may take, like `spire-agent api fetch x509`'s timeout.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Fetches the default X509-SVID from the Workload API at `endpoint`, giving up after
+/// [`FETCH_TIMEOUT`].
 pub async fn fetch(endpoint: &str) -> FetchResult {
+    tokio::time::timeout(FETCH_TIMEOUT, fetch_unbounded(endpoint))
+        .await
+        .unwrap_or_else(|_| FetchResult::Failed {
+            kind: ErrorKind::Other,
+            error: format!(
+                "no answer from the Workload API within {}s",
+                FETCH_TIMEOUT.as_secs()
+            ),
+        })
+}
+
+async fn fetch_unbounded(endpoint: &str) -> FetchResult {
     let fetched = match WorkloadApiClient::connect_to(endpoint).await {
         Ok(client) => client.fetch_x509_svid().await,
         Err(error) => Err(error),

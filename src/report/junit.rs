@@ -42,7 +42,19 @@ pub fn grade(grade: &GradeReport) -> String {
 
 /// A run as a suite of phases, plus the final grade's checks.
 pub fn run(run: &RunReport) -> String {
+    runs(std::slice::from_ref(run))
+}
+
+/// Several runs in one report: per run, a suite of phases and one of the final grade.
+pub fn runs(runs: &[RunReport]) -> String {
     let mut report = Report::new("spirelab run");
+    for run in runs {
+        add_run(&mut report, run);
+    }
+    render(&report)
+}
+
+fn add_run(report: &mut Report, run: &RunReport) {
     let mut phases = TestSuite::new(format!("{} phases", run.scenario));
     for phase in &run.phases {
         let status = if phase.ok {
@@ -53,6 +65,7 @@ pub fn run(run: &RunReport) -> String {
             status
         };
         let mut case = TestCase::new(phase.name.clone(), status);
+        case.set_classname(run.scenario.clone());
         case.set_time(phase.duration);
         phases.add_test_case(case);
     }
@@ -60,5 +73,4 @@ pub fn run(run: &RunReport) -> String {
     if let Some(grade) = &run.grade_after_fix {
         report.add_test_suite(suite(format!("{} grade", run.scenario), &grade.checks));
     }
-    render(&report)
 }

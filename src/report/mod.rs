@@ -89,6 +89,21 @@ impl Reporter {
         }
     }
 
+    /// True when results are printed one by one as they come (tables); false when they
+    /// must be gathered into one document (JSON, JUnit).
+    pub fn streams(&self) -> bool {
+        self.format == Format::Table
+    }
+
+    /// Several end-to-end runs as one JSON array or one JUnit report.
+    pub fn runs(&self, reports: &[RunReport]) {
+        match self.format {
+            Format::Table => reports.iter().for_each(|r| self.run(r)),
+            Format::Json => self.json(&reports),
+            Format::Junit => self.emit(&junit::runs(reports)),
+        }
+    }
+
     /// An end-to-end run.
     pub fn run(&self, report: &RunReport) {
         match self.format {

@@ -17,7 +17,7 @@ pub enum ScenarioError {
     #[error("no scenario {0:?}: not a built-in name (see `spirelab list`) and no such file")]
     NotFound(String),
     /// The file exists but could not be read.
-    #[error("failed to read scenario file {path}")]
+    #[error("failed to read scenario file {path} (a regular YAML file of at most 1 MiB)")]
     Read {
         /// The file.
         path: String,
@@ -69,15 +69,30 @@ pub struct Loaded {
     pub scenario: Scenario,
 }
 
+/// The largest scenario file spirelab reads.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a scenario file: a regular file of at most 1 MiB.
+pub fn read_file(path: &str) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind};
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(Error::new(ErrorKind::InvalidInput, "larger than 1 MiB"));
+    }
+    std::fs::read_to_string(path)
+}
+
 /// Finds `name_or_path` as a built-in scenario name or a file, and loads it.
 pub fn resolve(name_or_path: &str) -> Result<Loaded, ScenarioError> {
-    let path = Path::new(name_or_path);
-    if path.is_file() {
+    if Path::new(name_or_path).exists() {
         let read_error = |source| ScenarioError::Read {
             path: name_or_path.to_string(),
             source,
         };
-        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        let text = read_file(name_or_path).map_err(read_error)?;
         return load(name_or_path, &text);
     }
     match builtin::find(name_or_path) {
@@ -148,9 +163,12 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
         known_alert(alert).map_err(invalid)?;
     }
     if scenario.grade.is_empty() {
-        return Err(ScenarioError::Lab {
+        let message = "grade: a scenario needs at least one graded check".to_string();
+        return Err(ScenarioError::Invalid {
             origin: origin.to_string(),
-            source: SpecError::Empty,
+            line: 0,
+            column: 0,
+            message,
         });
     }
     validate_wrong_fixes(origin, scenario)
@@ -164,6 +182,7 @@ fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
         Step::EntryUpdate(update) => known_workload(lab, &update.workload),
         Step::EntryRestore(r) | Step::EntryDelete(r) => known_workload(lab, &r.workload),
         Step::Recreate(r) => validate_recreate(lab, r),
+        Step::Exec(e) if e.command.is_empty() => Err((&e.component, "exec needs a command".into())),
         Step::Exec(e) => known_component(lab, &e.component),
         Step::Clock(c) if !lab.clock_supervisor => Err((
             &c.component,
@@ -198,6 +217,17 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
 
 fn validate_config<'a>(lab: &LabSpec, config: &'a ConfigStep) -> Result<(), Problem<'a>> {
     let name = &config.component;
+    let key_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    if let Some(key) = config
+        .set
+        .keys()
+        .find(|k| k.is_empty() || !k.chars().all(key_chars))
+    {
+        return Err((
+            name,
+            format!("config key {key:?} must be lowercase letters, digits or '_'"),
+        ));
+    }
     if name.value == "server" || lab.agent(&name.value).is_some() {
         return Ok(());
     }
