@@ -11,8 +11,9 @@ use crate::report::Format;
 #[command(
     name = "spirelab",
     version,
-    about = "Hands-on SPIRE operations labs: start a real SPIRE deployment in Docker, break it, grade the fix",
-    long_about = "spirelab starts a real SPIRE deployment in Docker (a server, two x509pop-attested \
+    about = "Hands-on SPIRE operations labs: run real SPIRE in Docker, break it, grade the fix",
+    long_about = "spirelab starts a real SPIRE deployment in Docker (a server, two \
+x509pop-attested \
 agents, two workloads watching the Workload API, Prometheus), breaks it on purpose, and grades \
 whether your fix restored SVID rotation without weakening identity.",
     after_help = "A learner's session:

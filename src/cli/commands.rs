@@ -98,7 +98,8 @@ async fn up_lab(
         match lab.start_grafana(&lab.run_id().await?).await? {
             GrafanaOutcome::Started(url) => eprintln!("Grafana: {url} (anonymous viewer)"),
             GrafanaOutcome::Unavailable(reason) => eprintln!(
-                "Grafana not started: {reason}. Import {} (or monitoring/grafana/dashboards/spire.json) \
+                "Grafana not started: {reason}. Import {} \
+                 (or monitoring/grafana/dashboards/spire.json) \
                  into any Grafana with a Prometheus datasource of uid `prometheus`.",
                 lab::grafana::dashboard_path(name).display()
             ),
@@ -162,7 +163,10 @@ async fn show_status(name: &str, reporter: &Reporter) -> Result<(), Error> {
 fn scenario_for(lab: &str, given: Option<&str>) -> Result<Loaded, Error> {
     let remembered = session::load(lab).map(|s| s.scenario);
     let name = given.map(str::to_string).or(remembered).ok_or_else(|| {
-        Error::Usage(format!("lab {lab} was not broken with a scenario; name one, e.g. `spirelab grade wrong-selector`"))
+        Error::Usage(format!(
+            "lab {lab} was not broken with a scenario; name one, e.g. \
+             `spirelab grade wrong-selector`"
+        ))
     })?;
     Ok(scenario::resolve(&name)?)
 }

@@ -236,7 +236,8 @@ mod tests {
         let error = spec.validate().unwrap_err();
         assert_eq!(
             error.to_string(),
-            "workload workload-1 uses agent agent-9, which the lab does not have (agents: agent-1, agent-2)"
+            "workload workload-1 uses agent agent-9, which the lab does not have \
+             (agents: agent-1, agent-2)"
         );
     }
 

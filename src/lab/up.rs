@@ -327,7 +327,7 @@ impl CleanupGuard {
 impl Drop for CleanupGuard {
     fn drop(&mut self) {
         let Some(lab) = self.lab.take() else { return };
-        tracing::warn!(lab = %lab.name, "bringing the lab up did not finish; removing what was made");
+        tracing::warn!(lab = %lab.name, "bringing the lab up did not finish; removing it");
         let cleanup = tokio::spawn(async move {
             // A create request sent just before the cancellation can land after the first
             // sweep lists the lab's objects, so sweep again once it has settled.

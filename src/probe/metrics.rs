@@ -170,7 +170,10 @@ mod tests {
         metrics.svid_updated(&svid, time::macros::datetime!(2026-12-03 19:00:10 UTC));
         metrics.failed(ErrorKind::NoIdentity);
         let text = metrics.render();
-        let expiry = r#"spirelab_probe_svid_expiry_timestamp_seconds{workload="workload-1",spiffe_id="spiffe://lab.test/workload-1"} 1796324460"#;
+        let expiry = concat!(
+            r#"spirelab_probe_svid_expiry_timestamp_seconds{workload="workload-1","#,
+            r#"spiffe_id="spiffe://lab.test/workload-1"} 1796324460"#
+        );
         assert!(text.contains(expiry), "{text}");
         assert!(
             text.contains(r#"spirelab_probe_svid_updates_total{workload="workload-1"} 1"#),

@@ -108,7 +108,8 @@ mod tests {
     fn parses_svid_and_error_lines_and_skips_noise() {
         let log = concat!(
             r#"{"time":"2026-12-03T19:00:00Z","workload":"w","uid":1001,"event":"svid","#,
-            r#""spiffe_id":"spiffe://lab.test/w","serial":"0a","not_before":"2026-12-03T18:59:50Z","#,
+            r#""spiffe_id":"spiffe://lab.test/w","serial":"0a","#,
+            r#""not_before":"2026-12-03T18:59:50Z","#,
             r#""not_after":"2026-12-03T19:01:00Z"}"#,
             "\nnot json\n",
             r#"{"time":"2026-12-03T19:00:05Z","workload":"w","uid":1001,"event":"error","#,

@@ -88,13 +88,15 @@ pub fn broken(report: &BreakReport, description: &str) -> String {
     }
     if !report.confirmed {
         return format!(
-            "{table}\n{}: NOT broken as described. The lab may carry an earlier fix or fault; start \
+            "{table}\n{}: NOT broken as described. The lab may carry an earlier fix or fault; \
+             start \
              from a fresh one: spirelab down && spirelab up",
             report.scenario
         );
     }
     format!(
-        "{table}\n{}: broken as described\n\n{}\nWhen you think it is fixed: spirelab grade   (stuck? spirelab hint)",
+        "{table}\n{}: broken as described\n\n{}\n\
+         When you think it is fixed: spirelab grade   (stuck? spirelab hint)",
         report.scenario,
         description.trim_end()
     )
@@ -168,6 +170,7 @@ pub fn clocks(clocks: &[crate::lab::clock::NodeClock]) -> String {
         ]);
     }
     format!(
-        "{table}\nthe server runs on the true time; SVIDs are backdated 10 s, so offsets beyond that break TLS"
+        "{table}\nthe server runs on the true time; SVIDs are backdated 10 s, \
+         so offsets beyond that break TLS"
     )
 }

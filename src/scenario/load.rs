@@ -346,7 +346,8 @@ mod tests {
     #[test]
     fn unknown_key_is_reported_at_its_position_with_the_expected_keys() {
         let text = format!(
-            "{HEAD}break:\n  - entry_update:\n      workload: workload-1\n      selector: [a]\ngrade: []\n"
+            "{HEAD}break:\n  - entry_update:\n      workload: workload-1\n      \
+             selector: [a]\ngrade: []\n"
         );
         let error = error_of(&text);
         assert!(
@@ -367,7 +368,8 @@ mod tests {
     #[test]
     fn clock_offsets_apply_to_agents_only() {
         let text = format!(
-            "{HEAD}break:\n  - clock: {{ component: server, offset: +1m }}\ngrade: [svid: {{ workload: workload-1 }}]\n"
+            "{HEAD}break:\n  - clock: {{ component: server, offset: +1m }}\n\
+             grade: [svid: {{ workload: workload-1 }}]\n"
         );
         assert!(
             error_of(&text).contains("unknown agent \"server\""),
@@ -379,7 +381,8 @@ mod tests {
     #[test]
     fn bad_offset_and_unknown_alert_are_rejected() {
         let text = format!(
-            "{HEAD}break:\n  - clock: {{ component: agent-1, offset: soon }}\ngrade: [svid: {{ workload: workload-1 }}]\n"
+            "{HEAD}break:\n  - clock: {{ component: agent-1, offset: soon }}\n\
+             grade: [svid: {{ workload: workload-1 }}]\n"
         );
         assert!(
             error_of(&text).contains("clock offset \"soon\""),

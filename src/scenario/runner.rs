@@ -211,7 +211,8 @@ async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
     let outcome = match up::up(lab).await {
         Ok(up::UpOutcome::Started { run }) => Ok(format!("lab {} started (run {run})", lab.name)),
         Ok(up::UpOutcome::AlreadyUp) => Err(format!(
-            "lab {0} was already running; a run needs a fresh lab (use --lab, or `spirelab down --lab {0}`)",
+            "lab {0} was already running; a run needs a fresh lab \
+             (use --lab, or `spirelab down --lab {0}`)",
             lab.name
         )),
         Err(error) => Err(error.to_string()),

@@ -94,8 +94,10 @@ mod tests {
 
     #[test]
     fn names_in_selectors_and_functions_are_found() {
-        let expr = r#"sum by (component, status) (increase(spire_agent_node_attest{status!="OK"}[5m]))
-            / on (job) spirelab_probe_up"#;
+        let expr = concat!(
+            r#"sum by (component, status) (increase(spire_agent_node_attest{status!="OK"}[5m]))"#,
+            "\n            / on (job) spirelab_probe_up"
+        );
         assert_eq!(
             names(expr),
             ["spire_agent_node_attest", "spirelab_probe_up"]
