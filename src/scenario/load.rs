@@ -50,10 +50,14 @@ pub enum ScenarioError {
         message: String,
     },
     /// The `lab:` section describes a lab that cannot be built.
-    #[error("{origin}: lab: {source}")]
+    #[error("{origin}:{line}:{column}: lab: {source}")]
     Lab {
         /// The file or built-in name.
         origin: String,
+        /// 1-based line of the offending value (or of `lab:`).
+        line: u64,
+        /// 1-based column.
+        column: u64,
         /// What is wrong with it.
         #[source]
         source: SpecError,
@@ -105,6 +109,16 @@ pub fn resolve(name_or_path: &str) -> Result<Loaded, ScenarioError> {
 pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     let scenario: Scenario =
         serde_saphyr::from_str(text).map_err(|error| syntax(origin, &error))?;
+    let lab_error = |source: SpecError| {
+        let (line, column) = locate_in_lab(text, &source);
+        ScenarioError::Lab {
+            origin: origin.to_string(),
+            line,
+            column,
+            source,
+        }
+    };
+    scenario.lab.validate().map_err(lab_error)?;
     validate(origin, &scenario)?;
     Ok(Loaded {
         origin: origin.to_string(),
@@ -137,10 +151,6 @@ fn first_line_without_position(text: &str) -> String {
 
 fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
     let lab = &scenario.lab;
-    lab.validate().map_err(|source| ScenarioError::Lab {
-        origin: origin.to_string(),
-        source,
-    })?;
     let invalid = |(at, message): Problem<'_>| ScenarioError::Invalid {
         origin: origin.to_string(),
         line: at.referenced.line(),
@@ -175,6 +185,29 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
 }
 
 type Problem<'a> = (&'a Spanned<String>, String);
+
+/// Where in the `lab:` section the value a [`SpecError`] is about stands: the lab's
+/// fields are plain values, so the position is found in the text.
+fn locate_in_lab(text: &str, error: &SpecError) -> (u64, u64) {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with("lab:")) else {
+        return (1, 1);
+    };
+    let (needle, nth) = match error {
+        SpecError::DuplicateName(name) => (name.clone(), 1),
+        SpecError::BadName(name) => (name.clone(), 0),
+        SpecError::UnknownAgent { agent, .. } => (format!("agent: {agent}"), 0),
+        SpecError::CaTooShort { .. } => ("ca_ttl".into(), 0),
+        SpecError::SvidTooShort(_) => ("svid_ttl".into(), 0),
+        SpecError::TtlTooLong(key) => (key.to_string(), 0),
+        SpecError::BadTrustDomain(_) => ("trust_domain".into(), 0),
+        SpecError::Empty => ("lab:".into(), 0),
+    };
+    let section = lines.iter().enumerate().skip(start);
+    let mut hits = section.filter_map(|(i, l)| l.find(needle.as_str()).map(|c| (i, c)));
+    let (line, column) = hits.nth(nth).unwrap_or((start, 0));
+    (line as u64 + 1, column as u64 + 1)
+}
 
 fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
     match step {
@@ -395,6 +428,19 @@ mod tests {
             error_of(&text).contains("unknown alert \"SvidRotationsTotal\""),
             "{}",
             error_of(&text)
+        );
+    }
+
+    #[test]
+    fn lab_section_errors_point_at_the_offending_value() {
+        let text = format!(
+            "{HEAD}lab:\n  svid_ttl: 60s\n  ca_ttl: 5m\nbreak: []\n\
+             grade: [svid: {{ workload: workload-1 }}]\n"
+        );
+        let error = error_of(&text);
+        assert!(
+            error.starts_with("s.yaml:7:3: lab: ca_ttl (5m) must be at least six times"),
+            "{error}"
         );
     }
 

@@ -239,6 +239,14 @@ async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
         return;
     }
 
+    if let Some(alerts) = &scenario.alerts {
+        let started = Instant::now();
+        let outcome = expect_alerts(lab, loaded, &alerts.checks(true), broken.broken_at).await;
+        if !record(report, "alerts fire", started, outcome) {
+            return;
+        }
+    }
+
     let options = GradeOptions {
         since: Some(broken.broken_at),
         wait: false,
