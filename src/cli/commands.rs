@@ -75,6 +75,13 @@ async fn attach(lab: &str) -> Result<Lab, Error> {
     Ok(Lab::attach(lab, ImageSet::from_env(), engine).await?)
 }
 
+/// A lab whose every component runs; break, solve, grade and clock need one.
+async fn attach_whole(lab: &str) -> Result<Lab, Error> {
+    let attached = attach(lab).await?;
+    attached.require_whole().await?;
+    Ok(attached)
+}
+
 async fn up_lab(
     name: &str,
     scenario: Option<&str>,
@@ -184,17 +191,19 @@ fn require_same_lab(lab: &Lab, scenario: &Scenario, given: &str) -> Result<(), E
 
 async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), Error> {
     let loaded = scenario::resolve(given)?;
-    let lab = attach(name).await?;
+    let lab = attach_whole(name).await?;
     require_same_lab(&lab, &loaded.scenario, given)?;
-    let report = runner::break_lab(&lab, &loaded).await?;
+    // Remembered before the fault is applied, so an interrupted break still knows what it
+    // was breaking.
     let session = session::Session {
         scenario: session::remembered(given),
-        broken_at: report.broken_at,
+        broken_at: time::OffsetDateTime::now_utc(),
         hints_shown: 0,
     };
     if let Err(error) = session::save(name, &session) {
         tracing::warn!(%error, "could not remember the scenario; name it when grading");
     }
+    let report = runner::break_lab(&lab, &loaded).await?;
     reporter.broken(&report, &loaded.scenario.description);
     match report.confirmed {
         true => Ok(()),
@@ -231,7 +240,7 @@ fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
 
 async fn solve(name: &str, given: Option<&str>, reporter: &Reporter) -> Result<(), Error> {
     let loaded = scenario_for(name, given)?;
-    let lab = attach(name).await?;
+    let lab = attach_whole(name).await?;
     crate::faults::apply_all(&lab, &loaded.scenario.solve).await?;
     reporter.message(&format!(
         "applied the reference fix of {}; now run `spirelab grade`",
@@ -247,9 +256,12 @@ async fn grade(
     reporter: &Reporter,
 ) -> Result<(), Error> {
     let loaded = scenario_for(name, given)?;
-    let lab = attach(name).await?;
+    let lab = attach_whole(name).await?;
     let since = session::load(name).map(|s| s.broken_at);
     let options = GradeOptions { since, wait };
+    if since.is_none() {
+        eprintln!("note: lab {name} was not broken with `spirelab break`; grading it as it is");
+    }
     let report = grader::grade(&lab, &loaded.scenario.name, &loaded.scenario.grade, options).await;
     reporter.grade(&report);
     match report.passed {
@@ -316,7 +328,7 @@ async fn run_scenarios(
 }
 
 async fn show_clocks(name: &str, reporter: &Reporter) -> Result<(), Error> {
-    let lab = attach(name).await?;
+    let lab = attach_whole(name).await?;
     reporter.clocks(&lab.clocks().await?);
     Ok(())
 }
@@ -363,7 +375,7 @@ fn check(files: &[String], reporter: &Reporter) -> Result<(), Error> {
     let mut lines = Vec::new();
     let mut failures = 0;
     for file in files {
-        match read(file).and_then(|text| Ok(scenario::load::load(file, &text)?)) {
+        match scenario::resolve(file) {
             Ok(loaded) => lines.push(format!("{file}: ok ({})", loaded.scenario.name)),
             Err(error) => {
                 failures += 1;
@@ -374,23 +386,11 @@ fn check(files: &[String], reporter: &Reporter) -> Result<(), Error> {
     reporter.message(&lines.join("\n"));
     match failures {
         0 => Ok(()),
-        n => Err(Error::Scenario(scenario::ScenarioError::Invalid {
-            origin: format!("{n} of {} files", files.len()),
-            line: 0,
-            column: 0,
-            message: "see above".into(),
-        })),
+        n => Err(Error::Usage(format!(
+            "{n} of {} scenario files are invalid",
+            files.len()
+        ))),
     }
-}
-
-/// Reads a scenario file, refusing anything but a regular file of sane size.
-fn read(file: &str) -> Result<String, Error> {
-    scenario::load::read_file(file).map_err(|source| {
-        Error::Scenario(scenario::ScenarioError::Read {
-            path: file.to_string(),
-            source,
-        })
-    })
 }
 
 async fn build_images(reporter: &Reporter) -> Result<(), Error> {

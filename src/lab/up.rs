@@ -45,6 +45,16 @@ pub async fn up(lab: &Lab) -> Result<UpOutcome, LabError> {
     Ok(UpOutcome::Started { run })
 }
 
+impl Lab {
+    /// Fails with advice unless every component of the lab runs.
+    pub async fn require_whole(&self) -> Result<(), LabError> {
+        match is_running(self).await? {
+            true => Ok(()),
+            false => Err(LabError::NotRunning(self.name.clone())),
+        }
+    }
+}
+
 /// True when every component of the lab runs; an error when only some do.
 async fn is_running(lab: &Lab) -> Result<bool, LabError> {
     let containers = lab.engine.list_containers(Some(&lab.name)).await?;
@@ -227,20 +237,30 @@ const SVID_CACHED: &str = "msg=\"SVID updated\"";
 /// workloads start without a burst of "no identity issued" (which would raise alerts on
 /// a healthy lab). Fetching to find out would itself count as denied fetches.
 async fn wait_for_entries(lab: &Lab) -> Result<(), LabError> {
-    wait::until("agents to cache the workloads' SVIDs", READY_TIMEOUT, || async {
-        let mut waiting = Vec::new();
-        for workload in &lab.spec.workloads {
-            let id = format!("spiffe_id=\"{}\"", lab.spec.workload_id(workload));
-            let log = lab.engine.logs(&lab.container(&workload.agent), None).await?;
-            if !log.lines().any(|line| line.contains(SVID_CACHED) && line.contains(&id)) {
-                waiting.push(workload.name.clone());
+    wait::until(
+        "agents to cache the workloads' SVIDs",
+        READY_TIMEOUT,
+        || async {
+            let mut waiting = Vec::new();
+            for workload in &lab.spec.workloads {
+                let id = format!("spiffe_id=\"{}\"", lab.spec.workload_id(workload));
+                let log = lab
+                    .engine
+                    .logs(&lab.container(&workload.agent), None)
+                    .await?;
+                if !log
+                    .lines()
+                    .any(|line| line.contains(SVID_CACHED) && line.contains(&id))
+                {
+                    waiting.push(workload.name.clone());
+                }
             }
-        }
-        Ok(match waiting.is_empty() {
-            true => Poll::Ready(()),
-            false => Poll::Pending(format!("no SVID cached yet for {}", waiting.join(", "))),
-        })
-    })
+            Ok(match waiting.is_empty() {
+                true => Poll::Ready(()),
+                false => Poll::Pending(format!("no SVID cached yet for {}", waiting.join(", "))),
+            })
+        },
+    )
     .await
 }
 
