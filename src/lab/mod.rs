@@ -171,6 +171,9 @@ impl Lab {
 }
 
 /// Checks that `name` can be part of Docker object names and file names.
+// TODO: lab `a-agent` with agent `1` names its container like lab `a`'s agent-1; the engine
+// refuses the second with a name conflict, so nothing is overwritten, but the error is a
+// raw 409. A separator no lab or component name can contain would rule it out.
 pub fn check_name(name: &str) -> Result<(), LabError> {
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     if (1..=20).contains(&name.len()) && name.chars().all(allowed) && !name.starts_with('-') {

@@ -174,3 +174,49 @@ pub fn clocks(clocks: &[crate::lab::clock::NodeClock]) -> String {
          so offsets beyond that break TLS"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn check(name: &str, passed: bool, evidence: &str, hint: Option<&str>) -> CheckResult {
+        CheckResult {
+            check: name.into(),
+            subject: "workload-1".into(),
+            passed,
+            points: if passed { 2 } else { 0 },
+            max_points: 2,
+            evidence: vec![evidence.into()],
+            hint: hint.map(str::to_string),
+            duration: Duration::from_millis(1500),
+        }
+    }
+
+    #[test]
+    fn grade_table_shows_points_evidence_and_hints() {
+        let report = GradeReport {
+            scenario: "wrong-selector".into(),
+            lab: "default".into(),
+            score: 2,
+            max_score: 4,
+            passed: false,
+            checks: vec![
+                check(
+                    "svid",
+                    true,
+                    "got spiffe://lab.test/workload-1 serial 1a",
+                    None,
+                ),
+                check(
+                    "entry_pinned",
+                    false,
+                    "entry selects [unix:gid:1001]",
+                    Some("select the uid"),
+                ),
+            ],
+        };
+        insta::assert_snapshot!(grade(&report));
+    }
+}
