@@ -103,13 +103,15 @@ async fn up_lab(
     }
     if grafana {
         match lab.start_grafana(&lab.run_id().await?).await? {
-            GrafanaOutcome::Started(url) => eprintln!("Grafana: {url} (anonymous viewer)"),
-            GrafanaOutcome::Unavailable(reason) => eprintln!(
+            GrafanaOutcome::Started(url) => {
+                reporter.notice(&format!("Grafana: {url} (anonymous viewer)"))
+            }
+            GrafanaOutcome::Unavailable(reason) => reporter.notice(&format!(
                 "Grafana not started: {reason}. Import {} \
                  (or monitoring/grafana/dashboards/spire.json) \
                  into any Grafana with a Prometheus datasource of uid `prometheus`.",
                 lab::grafana::dashboard_path(name).display()
-            ),
+            )),
         }
     }
     match outcome {
@@ -260,7 +262,9 @@ async fn grade(
     let since = session::load(name).map(|s| s.broken_at);
     let options = GradeOptions { since, wait };
     if since.is_none() {
-        eprintln!("note: lab {name} was not broken with `spirelab break`; grading it as it is");
+        reporter.notice(&format!(
+            "note: lab {name} was not broken with `spirelab break`; grading it as it is"
+        ));
     }
     let report = grader::grade(&lab, &loaded.scenario.name, &loaded.scenario.grade, options).await;
     reporter.grade(&report);
@@ -290,7 +294,7 @@ async fn run_scenarios(
         .collect::<Result<_, _>>()?;
     let engine = Engine::connect().await?;
     ImageSet::from_env().require(&engine).await?;
-    let mut failed = Vec::new();
+
     let mut reports = Vec::new();
     for scenario in &loaded {
         let lab = Lab::new(
@@ -299,25 +303,46 @@ async fn run_scenarios(
             ImageSet::from_env(),
             engine.clone(),
         )?;
-        let report = tokio::select! {
-            report = runner::run(&lab, scenario, keep, wrong_fixes) => report,
-            () = shutdown_requested() => {
-                down::finish_pending().await;
-                down::down(&lab).await?;
-                return Err(Error::Interrupted);
-            }
-        };
+        let report = run_one(&lab, scenario, (keep, wrong_fixes)).await?;
         if reporter.streams() {
             reporter.run(&report);
-        }
-        if !report.passed {
-            failed.push(report.scenario.clone());
         }
         reports.push(report);
     }
     if !reporter.streams() {
         reporter.runs(&reports);
     }
+    verdict(&reports, reporter)
+}
+
+/// Runs one scenario; on Ctrl-C, removes its lab and reports the interruption.
+async fn run_one(
+    lab: &Lab,
+    scenario: &Loaded,
+    (keep, wrong_fixes): (bool, bool),
+) -> Result<runner::RunReport, Error> {
+    tokio::select! {
+        report = runner::run(lab, scenario, keep, wrong_fixes) => Ok(report),
+        () = shutdown_requested() => {
+            down::finish_pending().await;
+            down::down(lab).await?;
+            Err(Error::Interrupted)
+        }
+    }
+}
+
+/// Closes a run with "N passed, N failed" and fails unless every scenario passed.
+fn verdict(reports: &[runner::RunReport], reporter: &Reporter) -> Result<(), Error> {
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.scenario.as_str())
+        .collect();
+    reporter.notice(&format!(
+        "scenarios: {} passed, {} failed",
+        reports.len() - failed.len(),
+        failed.len()
+    ));
     match failed.is_empty() {
         true => Ok(()),
         false => Err(Error::NotPassed(format!(
@@ -400,7 +425,7 @@ async fn build_images(reporter: &Reporter) -> Result<(), Error> {
     images::base::ensure(&engine).await?;
     for plan in &plans {
         let started = std::time::Instant::now();
-        eprintln!("building {} ...", plan.image);
+        reporter.notice(&format!("building {} ...", plan.image));
         let outcome = images::build::build(&engine, plan).await?;
         let what = if outcome == Outcome::Built {
             "built"

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use tokio_util::io::ReaderStream;
 
 use super::ImageError;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
 
 /// The base image's reference.
 pub const BASE_IMAGE: &str = "spirelab/base:bookworm";
@@ -25,13 +25,14 @@ pub async fn ensure(engine: &Engine) -> Result<(), ImageError> {
     match pull(engine).await {
         Ok(()) => Ok(()),
         Err(reason) => {
+            let reason = crate::probe::watch::error_chain(&reason);
             tracing::info!(%reason, "no registry answered; making the base with mmdebstrap");
             import_debootstrapped(engine).await
         }
     }
 }
 
-async fn pull(engine: &Engine) -> Result<(), String> {
+async fn pull(engine: &Engine) -> Result<(), EngineError> {
     let (repo, tag) = UPSTREAM;
     super::pull(engine, &format!("{repo}:{tag}")).await?;
     let (target_repo, target_tag) = BASE_IMAGE.split_once(':').expect("tagged reference");
@@ -43,7 +44,7 @@ async fn pull(engine: &Engine) -> Result<(), String> {
         .docker()
         .tag_image(&format!("{repo}:{tag}"), Some(options))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(EngineError::call("tag image", BASE_IMAGE))
 }
 
 async fn import_debootstrapped(engine: &Engine) -> Result<(), ImageError> {
@@ -58,11 +59,7 @@ async fn import_debootstrapped(engine: &Engine) -> Result<(), ImageError> {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| {
-            ImageError::Base(format!(
-                "cannot run mmdebstrap ({e}); install it with apt-get install mmdebstrap"
-            ))
-        })?;
+        .map_err(ImageError::MmdebstrapMissing)?;
     let stdout = child.stdout.take().expect("piped stdout");
     let (repo, tag) = BASE_IMAGE.split_once(':').expect("tagged reference");
     let options = CreateImageOptions {
@@ -76,14 +73,14 @@ async fn import_debootstrapped(engine: &Engine) -> Result<(), ImageError> {
         .docker()
         .create_image(Some(options), Some(body), None);
     while let Some(item) = stream.next().await {
-        item.map_err(|e| ImageError::Base(format!("docker import failed: {e}")))?;
+        item.map_err(|source| ImageError::Import {
+            image: BASE_IMAGE,
+            source,
+        })?;
     }
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| ImageError::Base(e.to_string()))?;
+    let status = child.wait().await.map_err(ImageError::MmdebstrapMissing)?;
     if !status.success() {
-        return Err(ImageError::Base(format!("mmdebstrap exited with {status}")));
+        return Err(ImageError::MmdebstrapFailed { status });
     }
     Ok(())
 }

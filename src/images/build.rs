@@ -120,14 +120,14 @@ pub async fn build(engine: &Engine, plan: &BuildPlan) -> Result<Outcome, ImageEr
             .docker()
             .build_image(options, None, Some(bollard::body_full(context.into())));
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| ImageError::Build {
+        let info = item.map_err(|source| ImageError::BuildStream {
             image: plan.image.clone(),
-            message: e.to_string(),
+            source,
         })?;
-        if let Some(message) = info.error_detail.and_then(|d| d.message) {
+        if let Some(builder_says) = info.error_detail.and_then(|d| d.message) {
             return Err(ImageError::Build {
                 image: plan.image.clone(),
-                message,
+                builder_says,
             });
         }
         if let Some(line) = info.stream {

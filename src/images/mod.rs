@@ -37,25 +37,48 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
-    /// No Debian base image could be pulled or made.
-    #[error("failed to make the Debian base image: {0}")]
-    Base(String),
-    /// `docker build` reported an error.
-    #[error("failed to build {image}: {message}")]
+    /// mmdebstrap, which makes the base when no registry answers, could not be run.
+    #[error("failed to run mmdebstrap; install it with `apt-get install mmdebstrap`")]
+    MmdebstrapMissing(#[source] std::io::Error),
+    /// mmdebstrap ran but did not make a root filesystem.
+    #[error("mmdebstrap failed ({status}); its messages are above")]
+    MmdebstrapFailed {
+        /// How it exited.
+        status: std::process::ExitStatus,
+    },
+    /// The engine did not take the root filesystem mmdebstrap made.
+    #[error("failed to import the Debian root filesystem as {image}")]
+    Import {
+        /// The image being made.
+        image: &'static str,
+        /// What the engine said.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The build stream broke off.
+    #[error("failed to build {image}")]
+    BuildStream {
+        /// The image.
+        image: String,
+        /// What the engine said.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// A Dockerfile step failed; the builder's own words are the only detail there is.
+    #[error("failed to build {image}: the builder reported: {builder_says}")]
     Build {
         /// The image.
         image: String,
         /// What the builder said.
-        message: String,
+        builder_says: String,
     },
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
 
-/// Pulls `reference` (`repo:tag`) from its registry; the error is the engine's text, for
-/// a message that says why an optional image is not available.
-pub async fn pull(engine: &Engine, reference: &str) -> Result<(), String> {
+/// Pulls `reference` (`repo:tag`) from its registry.
+pub async fn pull(engine: &Engine, reference: &str) -> Result<(), EngineError> {
     use futures_util::StreamExt;
     let (repo, tag) = reference.rsplit_once(':').unwrap_or((reference, "latest"));
     let options = bollard::query_parameters::CreateImageOptions {
@@ -65,7 +88,7 @@ pub async fn pull(engine: &Engine, reference: &str) -> Result<(), String> {
     };
     let mut stream = engine.docker().create_image(Some(options), None, None);
     while let Some(item) = stream.next().await {
-        item.map_err(|e| e.to_string())?;
+        item.map_err(EngineError::call("pull image", reference))?;
     }
     Ok(())
 }

@@ -46,9 +46,10 @@ impl Lab {
     pub async fn start_grafana(&self, run: &str) -> Result<GrafanaOutcome, LabError> {
         let image = self.images.grafana.image.clone();
         let present = self.engine.require_image(&image).await.is_ok();
-        if !present && let Err(reason) = crate::images::pull(&self.engine, &image).await {
+        if !present && let Err(error) = crate::images::pull(&self.engine, &image).await {
+            let reason = crate::probe::watch::error_chain(&error);
             return Ok(GrafanaOutcome::Unavailable(format!(
-                "image {image} cannot be pulled: {reason}"
+                "image {image} cannot be had here ({reason})"
             )));
         }
         let mut plan = self.prometheus_plan(run);

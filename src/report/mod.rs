@@ -1,6 +1,8 @@
 //! Results on stdout, as a table for people, JSON for programs or JUnit for CI.
 //!
-//! This is the only module that writes to stdout; progress and logs go to stderr.
+//! This is the only module that writes to stdout. Notices meant for the person at the
+//! terminal (not results) go to stderr through [`Reporter::notice`], so JSON and JUnit on
+//! stdout stay parseable; progress and logs go to stderr through `tracing`.
 
 mod junit;
 mod table;
@@ -167,5 +169,11 @@ impl Reporter {
             Format::Table => self.emit(text),
             _ => self.json(&serde_json::json!({ "message": text })),
         }
+    }
+
+    /// A line for the person at the terminal, on stderr, whatever the format.
+    pub fn notice(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{text}");
     }
 }

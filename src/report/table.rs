@@ -1,17 +1,26 @@
 //! Human-readable tables.
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 use super::{ImageRow, ScenarioRow};
 use crate::grader::{CheckResult, GradeReport};
 use crate::lab::status::LabStatus;
 use crate::scenario::runner::{BreakReport, RunReport};
 
+/// How wide tables are when stdout is not a terminal (CI logs, files, pipes).
+const WIDTH_WITHOUT_TERMINAL: u16 = 120;
+
+/// A table that wraps long cells to the terminal's width, or to
+/// [`WIDTH_WITHOUT_TERMINAL`] columns when there is no terminal.
 fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.to_vec());
+    if table.width().is_none() {
+        table.set_width(WIDTH_WITHOUT_TERMINAL);
+    }
     table
 }
 
