@@ -35,7 +35,7 @@ failed); 130 interrupted, after clean-up."
 )]
 pub struct Cli {
     /// The lab to act on; several labs can run side by side.
-    #[arg(long, global = true, env = "SPIRELAB_LAB", default_value = "default")]
+    #[arg(long, global = true, env = "SPIRELAB_LAB", default_value = crate::report::DEFAULT_LAB)]
     pub lab: String,
     /// Output format for results.
     #[arg(long, global = true, value_enum, default_value = "table")]
@@ -103,8 +103,12 @@ pub enum Command {
         #[arg(long)]
         wrong_fixes: bool,
     },
-    /// Show each agent's clock the way you would check a host's NTP offset.
-    Clock,
+    /// Show each agent's clock the way you would check a host's NTP offset, or set one.
+    Clock {
+        /// Without a subcommand, show every agent's clock.
+        #[command(subcommand)]
+        action: Option<ClockCommand>,
+    },
     /// List the built-in scenarios and those in a directory.
     List {
         /// Also list the scenario files in this directory.
@@ -127,6 +131,22 @@ pub enum ScenarioCommand {
         /// The files.
         #[arg(required = true)]
         files: Vec<String>,
+    },
+}
+
+/// `spirelab clock ...`
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// Set an agent's clock offset from the true time, as fixing NTP on its host would
+    /// (`0` puts it right). It applies within a second; the agent keeps running.
+    #[command(after_help = "Examples:\n  spirelab clock set agent-1 0\n  \
+                            spirelab clock set agent-2 -10m")]
+    Set {
+        /// The agent, such as agent-1.
+        agent: String,
+        /// Signed offset: 0, +15m, -10m, +90s.
+        #[arg(allow_hyphen_values = true)]
+        offset: String,
     },
 }
 

@@ -5,13 +5,13 @@ use std::future::Future;
 use std::path::Path;
 
 use super::Error;
-use super::args::{Cli, Command, ImagesCommand, ScenarioCommand};
+use super::args::{Cli, ClockCommand, Command, ImagesCommand, ScenarioCommand};
 use crate::engine::Engine;
 use crate::grader::{self, GradeOptions};
 use crate::images::{self, ImageSet, build::Outcome};
 use crate::lab::grafana::GrafanaOutcome;
 use crate::lab::{self, Lab, LabSpec, down, status, up};
-use crate::report::{Format, ImageRow, Reporter, ScenarioRow};
+use crate::report::{self, Format, ImageRow, Reporter, ScenarioRow};
 use crate::scenario::{self, Scenario, builtin, load::Loaded, runner, session};
 
 /// Runs the command `cli` names.
@@ -42,7 +42,10 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             keep,
             wrong_fixes,
         } => run_scenarios(lab, &scenarios, (keep, wrong_fixes), &reporter).await,
-        Command::Clock => show_clocks(lab, &reporter).await,
+        Command::Clock { action: None } => show_clocks(lab, &reporter).await,
+        Command::Clock {
+            action: Some(ClockCommand::Set { agent, offset }),
+        } => set_clock(lab, &agent, &offset, &reporter).await,
         Command::List { dir } => list(&dir, &reporter),
         Command::Scenario(ScenarioCommand::Check { files }) => check(&files, &reporter),
         Command::Images(ImagesCommand::Build) => build_images(&reporter).await,
@@ -173,8 +176,8 @@ fn scenario_for(lab: &str, given: Option<&str>) -> Result<Loaded, Error> {
     let remembered = session::load(lab).map(|s| s.scenario);
     let name = given.map(str::to_string).or(remembered).ok_or_else(|| {
         Error::Usage(format!(
-            "lab {lab} was not broken with a scenario; name one, e.g. \
-             `spirelab grade wrong-selector`"
+            "lab {lab} was not broken with a scenario; name one, e.g. `{}`",
+            report::command(lab, "grade wrong-selector")
         ))
     })?;
     Ok(scenario::resolve(&name)?)
@@ -185,9 +188,11 @@ fn require_same_lab(lab: &Lab, scenario: &Scenario, given: &str) -> Result<(), E
         return Ok(());
     }
     Err(Error::Usage(format!(
-        "scenario {} needs a differently shaped lab than {} has; run `spirelab down --lab {}` and \
-         `spirelab up --lab {} --scenario {}`",
-        scenario.name, lab.name, lab.name, lab.name, given
+        "scenario {} needs a differently shaped lab than {} has; run `{}` and `{}`",
+        scenario.name,
+        lab.name,
+        report::command(&lab.name, "down"),
+        report::command(&lab.name, &format!("up --scenario {given}")),
     )))
 }
 
@@ -206,7 +211,7 @@ async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), E
         tracing::warn!(%error, "could not remember the scenario; name it when grading");
     }
     let report = runner::break_lab(&lab, &loaded).await?;
-    reporter.broken(&report, &loaded.scenario.description);
+    reporter.broken(name, &report, &loaded.scenario.description);
     match report.confirmed {
         true => Ok(()),
         false => Err(Error::NotPassed(format!(
@@ -219,7 +224,8 @@ async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), E
 fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
     let mut session = session::load(lab).ok_or_else(|| {
         Error::Usage(format!(
-            "lab {lab} is not broken; start with `spirelab break NAME`"
+            "lab {lab} is not broken; start with `{}` (scenarios: `spirelab list`)",
+            report::command(lab, "break NAME")
         ))
     })?;
     let loaded = scenario::resolve(&session.scenario)?;
@@ -241,12 +247,13 @@ fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
 }
 
 async fn solve(name: &str, given: Option<&str>, reporter: &Reporter) -> Result<(), Error> {
-    let loaded = scenario_for(name, given)?;
     let lab = attach_whole(name).await?;
+    let loaded = scenario_for(name, given)?;
     crate::faults::apply_all(&lab, &loaded.scenario.solve).await?;
     reporter.message(&format!(
-        "applied the reference fix of {}; now run `spirelab grade`",
-        loaded.scenario.name
+        "applied the reference fix of {}; now run `{}`",
+        loaded.scenario.name,
+        report::command(name, "grade")
     ));
     Ok(())
 }
@@ -257,13 +264,14 @@ async fn grade(
     wait: bool,
     reporter: &Reporter,
 ) -> Result<(), Error> {
-    let loaded = scenario_for(name, given)?;
     let lab = attach_whole(name).await?;
+    let loaded = scenario_for(name, given)?;
     let since = session::load(name).map(|s| s.broken_at);
     let options = GradeOptions { since, wait };
     if since.is_none() {
         reporter.notice(&format!(
-            "note: lab {name} was not broken with `spirelab break`; grading it as it is"
+            "note: lab {name} was not broken with `{}`; grading it as it is",
+            report::command(name, "break")
         ));
     }
     let report = grader::grade(&lab, &loaded.scenario.name, &loaded.scenario.grade, options).await;
@@ -355,6 +363,32 @@ fn verdict(reports: &[runner::RunReport], reporter: &Reporter) -> Result<(), Err
 async fn show_clocks(name: &str, reporter: &Reporter) -> Result<(), Error> {
     let lab = attach_whole(name).await?;
     reporter.clocks(&lab.clocks().await?);
+    Ok(())
+}
+
+async fn set_clock(
+    name: &str,
+    agent: &str,
+    offset: &str,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let seconds = lab::clock::parse_offset(offset).map_err(|e| Error::Usage(e.to_string()))?;
+    let lab = attach_whole(name).await?;
+    if lab.spec.agent(agent).is_none() {
+        let agents: Vec<&str> = lab.spec.agents.iter().map(|a| a.name.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "lab {name} has no agent {agent:?}; its agents: {}",
+            agents.join(", ")
+        )));
+    }
+    if !lab.spec.clock_supervisor {
+        return Err(Error::Usage(format!(
+            "lab {name} runs its agents without the clock supervisor (clock_supervisor: false), \
+             so their clocks cannot be shifted"
+        )));
+    }
+    lab.set_clock_offset(agent, seconds).await?;
+    reporter.clocks(&[lab.clock(agent).await?]);
     Ok(())
 }
 

@@ -1,9 +1,11 @@
 //! Bounded waits with progress on stderr.
 //!
 //! Every wait in spirelab polls a condition until it holds or a deadline passes, showing
-//! what it waits for and for how long, and on timeout says what it saw last.
+//! what it waits for and for how long, and on timeout says what it saw last. On a terminal
+//! the progress is a spinner; elsewhere (CI logs, pipes) it is a plain line now and then.
 
 use std::future::Future;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,6 +14,9 @@ use super::LabError;
 
 /// How often conditions are polled.
 pub const POLL: Duration = Duration::from_secs(1);
+
+/// How often a wait says what it sees when stderr is not a terminal.
+const PLAIN_EVERY: Duration = Duration::from_secs(15);
 
 /// What one poll found.
 pub enum Poll<T> {
@@ -28,28 +33,72 @@ where
     Fut: Future<Output = Result<Poll<T>, LabError>>,
 {
     let started = Instant::now();
-    let bar = spinner(what);
+    let mut progress = Progress::start(what, timeout);
     let mut last = None;
     while started.elapsed() < timeout {
         match check().await? {
             Poll::Ready(value) => {
-                bar.finish_and_clear();
+                progress.finish();
                 tracing::info!(waited = ?started.elapsed(), "{what}: done");
                 return Ok(value);
             }
             Poll::Pending(seen) => {
-                bar.set_message(format!("{what} ({}s; {seen})", started.elapsed().as_secs()));
+                progress.show(&format!(
+                    "{what} ({}s; {seen})",
+                    started.elapsed().as_secs()
+                ));
                 last = Some(seen);
             }
         }
         tokio::time::sleep(POLL).await;
     }
-    bar.finish_and_clear();
+    progress.finish();
     Err(LabError::Timeout {
         what: what.to_string(),
         waited: timeout,
         last,
     })
+}
+
+/// What a wait shows while it waits.
+enum Progress {
+    /// A spinner on a terminal.
+    Spinner(ProgressBar),
+    /// Plain lines elsewhere, at most one every [`PLAIN_EVERY`].
+    Lines { last_shown: Instant },
+}
+
+impl Progress {
+    fn start(what: &str, timeout: Duration) -> Self {
+        if std::io::stderr().is_terminal() {
+            return Progress::Spinner(spinner(what));
+        }
+        plain_line(&format!("waiting up to {}s: {what}", timeout.as_secs()));
+        Progress::Lines {
+            last_shown: Instant::now(),
+        }
+    }
+
+    fn show(&mut self, text: &str) {
+        match self {
+            Progress::Spinner(bar) => bar.set_message(text.to_string()),
+            Progress::Lines { last_shown } if last_shown.elapsed() >= PLAIN_EVERY => {
+                plain_line(&format!("still waiting: {text}"));
+                *last_shown = Instant::now();
+            }
+            Progress::Lines { .. } => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Spinner(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn plain_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 fn spinner(what: &str) -> ProgressBar {

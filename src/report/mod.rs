@@ -24,6 +24,18 @@ pub fn seconds<S: serde::Serializer>(
     serializer.serialize_f64((duration.as_secs_f64() * 1000.0).round() / 1000.0)
 }
 
+/// The lab every command uses unless `--lab` or `SPIRELAB_LAB` names another.
+pub const DEFAULT_LAB: &str = "default";
+
+/// The command line a learner types next on `lab`: `spirelab grade`, or
+/// `spirelab --lab demo grade` for a lab other than the default.
+pub fn command(lab: &str, args: &str) -> String {
+    match lab {
+        DEFAULT_LAB => format!("spirelab {args}"),
+        _ => format!("spirelab --lab {lab} {args}"),
+    }
+}
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -116,9 +128,9 @@ impl Reporter {
     }
 
     /// What `break` confirmed, with the task for the learner.
-    pub fn broken(&self, report: &BreakReport, description: &str) {
+    pub fn broken(&self, lab: &str, report: &BreakReport, description: &str) {
         match self.format {
-            Format::Table => self.emit(&table::broken(report, description)),
+            Format::Table => self.emit(&table::broken(lab, report, description)),
             _ => self.json(report),
         }
     }

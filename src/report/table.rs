@@ -1,25 +1,38 @@
 //! Human-readable tables.
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 use super::{ImageRow, ScenarioRow};
 use crate::grader::{CheckResult, GradeReport};
 use crate::lab::status::LabStatus;
 use crate::scenario::runner::{BreakReport, RunReport};
 
-/// How wide tables are when stdout is not a terminal (CI logs, files, pipes).
+/// How wide tables are when stdout is not a terminal and `COLUMNS` does not say.
 const WIDTH_WITHOUT_TERMINAL: u16 = 120;
 
-/// A table that wraps long cells to the terminal's width, or to
-/// [`WIDTH_WITHOUT_TERMINAL`] columns when there is no terminal.
+/// A table whose cells are never wrapped: IDs and serials stay whole for copying.
 fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.to_vec());
+    table
+}
+
+/// A table whose last column is free text (evidence, details), wrapped to the terminal's
+/// width, else to `COLUMNS`, else to [`WIDTH_WITHOUT_TERMINAL`]; the other columns stay
+/// whole.
+fn prose_table(header: &[&str]) -> Table {
+    let mut table = new_table(header);
+    table.set_content_arrangement(ContentArrangement::Dynamic);
     if table.width().is_none() {
-        table.set_width(WIDTH_WITHOUT_TERMINAL);
+        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        table.set_width(columns.unwrap_or(WIDTH_WITHOUT_TERMINAL));
+    }
+    for index in 0..header.len().saturating_sub(1) {
+        if let Some(column) = table.column_mut(index) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
     }
     table
 }
@@ -29,7 +42,7 @@ fn mark(passed: bool) -> &'static str {
 }
 
 fn checks_table(checks: &[CheckResult]) -> Table {
-    let mut table = new_table(&["check", "subject", "result", "points", "evidence / hint"]);
+    let mut table = prose_table(&["check", "subject", "result", "points", "evidence / hint"]);
     for check in checks {
         let mut detail = check.evidence.join("\n");
         if let Some(hint) = &check.hint {
@@ -62,7 +75,7 @@ pub fn grade(report: &GradeReport) -> String {
 
 /// An end-to-end run: one row per phase.
 pub fn run(report: &RunReport) -> String {
-    let mut table = new_table(&["phase", "result", "time", "detail"]);
+    let mut table = prose_table(&["phase", "result", "time", "detail"]);
     for phase in &report.phases {
         let time = format!("{:.1}s", phase.duration.as_secs_f64());
         table.add_row(vec![
@@ -84,8 +97,8 @@ pub fn run(report: &RunReport) -> String {
 }
 
 /// What `break` did, and the learner's task.
-pub fn broken(report: &BreakReport, description: &str) -> String {
-    let mut table = new_table(&["symptom", "subject", "seen", "evidence"]);
+pub fn broken(lab: &str, report: &BreakReport, description: &str) -> String {
+    let mut table = prose_table(&["symptom", "subject", "seen", "evidence"]);
     for symptom in &report.symptoms {
         let seen = if symptom.passed { "yes" } else { "NO" };
         table.add_row(vec![
@@ -98,16 +111,19 @@ pub fn broken(report: &BreakReport, description: &str) -> String {
     if !report.confirmed {
         return format!(
             "{table}\n{}: NOT broken as described. The lab may carry an earlier fix or fault; \
-             start \
-             from a fresh one: spirelab down && spirelab up",
-            report.scenario
+             start from a fresh one: {} && {}",
+            report.scenario,
+            super::command(lab, "down"),
+            super::command(lab, "up"),
         );
     }
     format!(
         "{table}\n{}: broken as described\n\n{}\n\
-         When you think it is fixed: spirelab grade   (stuck? spirelab hint)",
+         When you think it is fixed: {}   (stuck? {})",
         report.scenario,
-        description.trim_end()
+        description.trim_end(),
+        super::command(lab, "grade"),
+        super::command(lab, "hint"),
     )
 }
 

@@ -22,6 +22,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "clock-skew",
         include_str!("../../scenarios/clock-skew.yaml"),
     ),
+    (
+        "clock-skew-behind",
+        include_str!("../../scenarios/clock-skew-behind.yaml"),
+    ),
 ];
 
 /// The YAML of the built-in scenario `name`.
