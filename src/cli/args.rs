@@ -69,7 +69,8 @@ pub enum Command {
     },
     /// Show each component's state and each workload's SVID and rotations.
     Status,
-    /// Break the running lab with a scenario's fault and confirm the symptoms.
+    /// Break the running lab with a scenario's fault and confirm the symptoms (waits up to
+    /// the scenario's bound, often a minute or two, for them to show).
     Break {
         /// A built-in scenario name (see `spirelab list`) or a scenario file.
         scenario: String,
@@ -81,7 +82,8 @@ pub enum Command {
         /// The scenario; defaults to the one the lab was broken with.
         scenario: Option<String>,
     },
-    /// Grade the fix: identity, chain, rotation and integrity checks with points.
+    /// Grade the fix: identity, chain, rotation and integrity checks with points (waits
+    /// for the next due rotation, up to about a minute, unless --no-wait).
     Grade {
         /// The scenario; defaults to the one the lab was broken with.
         scenario: Option<String>,
