@@ -111,7 +111,7 @@ fn check_validity(cert: &X509Certificate<'_>, now: OffsetDateTime) -> Result<(),
 }
 
 fn serial(cert: &X509Certificate<'_>) -> String {
-    format!("{:x}", cert.tbs_certificate.serial)
+    crate::probe::svid::serial_hex(&cert.tbs_certificate.serial)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::grader::{CheckError, Finding, GradeOptions};
 use crate::lab::Lab;
 use crate::lab::wait::{self, Poll};
+use crate::probe::svid::decimal_serial_as_hex;
 use crate::spire::AgentInfo;
 
 /// Agent and scheduling slack on top of the half-life at which agents renew.
@@ -32,7 +33,10 @@ pub async fn check(lab: &Lab, agent: &str, options: GradeOptions) -> Result<Find
             Some(info) if info.x509svid_serial_number != first.x509svid_serial_number => {
                 Poll::Ready(info)
             }
-            _ => Poll::Pending(format!("serial still {}", first.x509svid_serial_number)),
+            _ => Poll::Pending(format!(
+                "serial still {}",
+                decimal_serial_as_hex(&first.x509svid_serial_number)
+            )),
         })
     };
     Ok(
@@ -40,7 +44,7 @@ pub async fn check(lab: &Lab, agent: &str, options: GradeOptions) -> Result<Find
             Ok(info) => judged(&info, true, Some(&first.x509svid_serial_number)),
             Err(_) => Finding::fail(vec![format!(
                 "{agent} kept serial {} for longer than its renewal point",
-                first.x509svid_serial_number
+                decimal_serial_as_hex(&first.x509svid_serial_number)
             )]),
         },
     )
@@ -56,10 +60,14 @@ fn judged(agent: &AgentInfo, current: bool, renewed_from: Option<&str>) -> Findi
         .unwrap_or_else(|_| agent.x509svid_expires_at.to_string());
     let mut evidence = vec![format!(
         "{} serial {} expires {expires}",
-        agent.id, agent.x509svid_serial_number
+        agent.id,
+        decimal_serial_as_hex(&agent.x509svid_serial_number)
     )];
     if let Some(old) = renewed_from {
-        evidence.push(format!("renewed from serial {old}"));
+        evidence.push(format!(
+            "renewed from serial {}",
+            decimal_serial_as_hex(old)
+        ));
     }
     if agent.banned {
         evidence.push("the agent is banned".into());
