@@ -25,17 +25,33 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             "--format junit is available for grade and run only".into(),
         ));
     }
+    let _lock = match changes_the_lab(&cli.command) {
+        true => Some(session::lock(lab)?),
+        false => None,
+    };
     match cli.command {
         Command::Up { scenario, grafana } => {
-            interruptible(up_lab(lab, scenario.as_deref(), grafana, &reporter)).await
+            let work = up_lab(lab, scenario.as_deref(), grafana, &reporter);
+            interruptible(work, "what this `up` had created was removed").await
         }
         Command::Down { all } => down_lab(lab, all, &reporter).await,
         Command::Status => show_status(lab, &reporter).await,
-        Command::Break { scenario } => interruptible(break_lab(lab, &scenario, &reporter)).await,
+        Command::Break { scenario } => {
+            let work = break_lab(lab, &scenario, &reporter);
+            interruptible(work, BREAK_INTERRUPTED).await
+        }
         Command::Hint => hint(lab, &reporter),
-        Command::Solve { scenario } => solve(lab, scenario.as_deref(), &reporter).await,
+        Command::Solve { scenario } => {
+            let work = solve(lab, scenario.as_deref(), &reporter);
+            interruptible(
+                work,
+                "the reference fix may be partly applied; run solve again",
+            )
+            .await
+        }
         Command::Grade { scenario, no_wait } => {
-            grade(lab, scenario.as_deref(), !no_wait, &reporter).await
+            let work = grade(lab, scenario.as_deref(), !no_wait, &reporter);
+            interruptible(work, "nothing was graded; the lab is as it was").await
         }
         Command::Run {
             scenarios,
@@ -53,11 +69,31 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-/// Runs `work` until it ends or Ctrl-C; dropping it on Ctrl-C lets its clean-up run.
-async fn interruptible<T>(work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+/// True for the commands that create, change or remove the lab (`down --all` locks each
+/// lab it removes).
+fn changes_the_lab(command: &Command) -> bool {
+    match command {
+        Command::Down { all } => !all,
+        Command::Up { .. } | Command::Break { .. } | Command::Solve { .. } => true,
+        Command::Run { .. } => true,
+        Command::Clock { action } => action.is_some(),
+        _ => false,
+    }
+}
+
+/// What an interrupted `break` leaves.
+const BREAK_INTERRUPTED: &str = "the lab may be partly broken; `spirelab solve` puts the \
+                                 scenario's fix on it, `spirelab down` removes it";
+
+/// Runs `work` until it ends or Ctrl-C; dropping it on Ctrl-C lets its clean-up run, and
+/// `left` says what the interruption leaves.
+async fn interruptible<T>(
+    work: impl Future<Output = Result<T, Error>>,
+    left: &'static str,
+) -> Result<T, Error> {
     tokio::select! {
         result = work => result,
-        () = shutdown_requested() => Err(Error::Interrupted),
+        () = shutdown_requested() => Err(Error::Interrupted(left)),
     }
 }
 
@@ -118,7 +154,10 @@ async fn up_lab(
         }
     }
     match outcome {
-        up::UpOutcome::Started { .. } => reporter.status(&status::status(&lab).await?),
+        up::UpOutcome::Started { .. } => {
+            session::clear_exercise(name);
+            reporter.status(&status::status(&lab).await?)
+        }
         up::UpOutcome::AlreadyUp => reporter.message(&format!("lab {name} is already up")),
     }
     Ok(())
@@ -132,6 +171,10 @@ async fn down_lab(name: &str, all: bool, reporter: &Reporter) -> Result<(), Erro
         vec![name.to_string()]
     };
     for lab in labs {
+        let _lock = match all {
+            true => Some(session::lock(&lab)?),
+            false => None,
+        };
         let removed = down::remove_lab(&engine, &lab).await?;
         session::clear(&lab);
         reporter.removed(&lab, &removed);
@@ -171,16 +214,19 @@ async fn show_status(name: &str, reporter: &Reporter) -> Result<(), Error> {
     Ok(())
 }
 
-/// The scenario named on the command line, else the one the lab was broken with.
+/// The scenario named on the command line, else the one the lab was broken with (as it
+/// was when it broke).
 fn scenario_for(lab: &str, given: Option<&str>) -> Result<Loaded, Error> {
-    let remembered = session::load(lab).map(|s| s.scenario);
-    let name = given.map(str::to_string).or(remembered).ok_or_else(|| {
-        Error::Usage(format!(
+    if let Some(given) = given {
+        return Ok(scenario::resolve(given)?);
+    }
+    match session::load(lab) {
+        Some(session) => Ok(session.scenario()?),
+        None => Err(Error::Usage(format!(
             "lab {lab} was not broken with a scenario; name one, e.g. `{}`",
             report::command(lab, "grade wrong-selector")
-        ))
-    })?;
-    Ok(scenario::resolve(&name)?)
+        ))),
+    }
 }
 
 fn require_same_lab(lab: &Lab, scenario: &Scenario, given: &str) -> Result<(), Error> {
@@ -200,10 +246,13 @@ async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), E
     let loaded = scenario::resolve(given)?;
     let lab = attach_whole(name).await?;
     require_same_lab(&lab, &loaded.scenario, given)?;
+    refuse_second_fault(name)?;
     // Remembered before the fault is applied, so an interrupted break still knows what it
     // was breaking.
     let session = session::Session {
         scenario: session::remembered(given),
+        origin: loaded.origin.clone(),
+        text: loaded.text.clone(),
         broken_at: time::OffsetDateTime::now_utc(),
         hints_shown: 0,
     };
@@ -221,6 +270,20 @@ async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), E
     }
 }
 
+/// Faults piled on faults make symptoms, hints and grades meaningless: one at a time.
+fn refuse_second_fault(lab: &str) -> Result<(), Error> {
+    match session::load(lab) {
+        None => Ok(()),
+        Some(session) => Err(Error::Usage(format!(
+            "lab {lab} is already broken with {} (since {}); start from a fresh lab: `{}` and `{}`",
+            session.scenario,
+            crate::probe::show_time(session.broken_at),
+            report::command(lab, "down"),
+            report::command(lab, "up"),
+        ))),
+    }
+}
+
 fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
     let mut session = session::load(lab).ok_or_else(|| {
         Error::Usage(format!(
@@ -228,7 +291,7 @@ fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
             report::command(lab, "break NAME")
         ))
     })?;
-    let loaded = scenario::resolve(&session.scenario)?;
+    let loaded = session.scenario()?;
     let hints = &loaded.scenario.hints;
     if hints.is_empty() {
         reporter.message("this scenario has no hints");
@@ -334,7 +397,7 @@ async fn run_one(
         () = shutdown_requested() => {
             down::finish_pending().await;
             down::down(lab).await?;
-            Err(Error::Interrupted)
+            Err(Error::Interrupted("the scenario's lab was removed"))
         }
     }
 }

@@ -40,16 +40,19 @@ pub enum Error {
     /// Checks ran and did not pass; the report says which.
     #[error("{0}")]
     NotPassed(String),
-    /// Ctrl-C.
-    #[error("interrupted; the lab's containers were removed")]
-    Interrupted,
+    /// Another command is changing the lab, or its lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] crate::scenario::session::LockError),
+    /// Ctrl-C, SIGTERM or SIGHUP; the text says what was left as it was.
+    #[error("interrupted; {0}")]
+    Interrupted(&'static str),
 }
 
 /// Exit codes, as documented in `spirelab --help` and the README.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
         Error::NotPassed(_) => 1,
-        Error::Usage(_) | Error::Scenario(_) => 2,
+        Error::Usage(_) | Error::Scenario(_) | Error::Lock(_) => 2,
         Error::Lab(LabError::BadName(_) | LabError::Spec(_) | LabError::NotRunning(_)) => 2,
         Error::Lab(LabError::PartlyUp { .. }) => 2,
         Error::Engine(_) | Error::Image(_) => 3,
@@ -57,7 +60,7 @@ pub fn exit_code(error: &Error) -> u8 {
             engine_exit_code(e)
         }
         Error::Lab(_) | Error::Fault(_) => 4,
-        Error::Interrupted => 130,
+        Error::Interrupted(_) => 130,
     }
 }
 
@@ -74,6 +77,7 @@ fn engine_exit_code(error: &EngineError) -> u8 {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let format = cli.format;
     let runtime = tokio::runtime::Runtime::new().expect("failed to start the async runtime");
     let result = runtime.block_on(async {
         let result = commands::run(cli).await;
@@ -83,8 +87,14 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("spirelab: {}", crate::probe::watch::error_chain(&error));
-            ExitCode::from(exit_code(&error))
+            let message = crate::probe::watch::error_chain(&error);
+            eprintln!("spirelab: {message}");
+            let code = exit_code(&error);
+            // A check that did not pass has had its report printed already.
+            if !matches!(error, Error::NotPassed(_)) {
+                crate::report::Reporter::new(format).error(&message, code);
+            }
+            ExitCode::from(code)
         }
     }
 }

@@ -30,6 +30,18 @@ fn render(report: &Report) -> String {
     report.to_string().expect("JUnit reports always serialize")
 }
 
+/// A command that failed before it had anything to report, as one failing case.
+pub fn error(message: &str, exit_code: u8) -> String {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message(message.to_string());
+    status.set_type(format!("exit code {exit_code}"));
+    let mut suite = TestSuite::new("spirelab");
+    suite.add_test_case(TestCase::new("spirelab", status));
+    let mut report = Report::new("spirelab");
+    report.add_test_suite(suite);
+    render(&report)
+}
+
 /// A grade as one suite.
 pub fn grade(grade: &GradeReport) -> String {
     let mut report = Report::new("spirelab grade");

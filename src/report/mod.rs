@@ -183,6 +183,19 @@ impl Reporter {
         }
     }
 
+    /// A failed command, for programs reading stdout: `{"error": ..., "exit_code": ...}` in
+    /// JSON, a one-case failing suite in JUnit; nothing in a table (stderr has said it).
+    pub fn error(&self, message: &str, exit_code: u8) {
+        match self.format {
+            Format::Table => {}
+            Format::Json => self.json(&serde_json::json!({
+                "error": message,
+                "exit_code": exit_code,
+            })),
+            Format::Junit => self.emit(&junit::error(message, exit_code)),
+        }
+    }
+
     /// A line for the person at the terminal, on stderr, whatever the format.
     pub fn notice(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();

@@ -71,6 +71,8 @@ pub struct Loaded {
     pub origin: String,
     /// The parsed, validated scenario.
     pub scenario: Scenario,
+    /// The YAML it was parsed from.
+    pub text: String,
 }
 
 /// The largest scenario file spirelab reads.
@@ -89,9 +91,13 @@ pub fn read_file(path: &str) -> std::io::Result<String> {
     std::fs::read_to_string(path)
 }
 
-/// Finds `name_or_path` as a built-in scenario name or a file, and loads it.
+/// Finds `name_or_path` as a file or a built-in scenario name, and loads it. A built-in
+/// name wins over anything at that path that is not a regular file (a directory called
+/// `clock-skew`, say).
 pub fn resolve(name_or_path: &str) -> Result<Loaded, ScenarioError> {
-    if Path::new(name_or_path).exists() {
+    let path = Path::new(name_or_path);
+    let is_builtin = builtin::find(name_or_path).is_some();
+    if path.is_file() || (path.exists() && !is_builtin) {
         let read_error = |source| ScenarioError::Read {
             path: name_or_path.to_string(),
             source,
@@ -123,6 +129,7 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     Ok(Loaded {
         origin: origin.to_string(),
         scenario,
+        text: text.to_string(),
     })
 }
 
