@@ -19,6 +19,7 @@ pub mod wait;
 
 use std::time::Duration;
 
+use crate::engine::container::ContainerState;
 use crate::engine::{Engine, EngineError, labels};
 use crate::images::ImageSet;
 use crate::spire::SpireError;
@@ -125,15 +126,10 @@ impl Lab {
     pub async fn attach(name: &str, images: ImageSet, engine: Engine) -> Result<Lab, LabError> {
         check_name(name)?;
         let containers = engine.list_containers(Some(name)).await?;
-        let server = containers
-            .iter()
-            .find(|c| c.component == "server")
-            .ok_or_else(|| LabError::NotRunning(name.to_string()))?;
-        let spec = server
-            .labels
-            .get(labels::SPEC)
-            .and_then(|json| serde_json::from_str(json).ok())
-            .ok_or_else(|| LabError::NoSpec(name.to_string()))?;
+        if !containers.iter().any(|c| c.component == "server") {
+            return Err(LabError::NotRunning(name.to_string()));
+        }
+        let spec = spec_of(&containers).ok_or_else(|| LabError::NoSpec(name.to_string()))?;
         Ok(Lab {
             name: name.to_string(),
             spec,
@@ -168,6 +164,13 @@ impl Lab {
     pub fn volume(&self, component: &str, purpose: &str) -> String {
         format!("spirelab-{}-{component}-{purpose}", self.name)
     }
+}
+
+/// The lab's spec, read from the labels of its server container among `containers`.
+pub fn spec_of(containers: &[ContainerState]) -> Option<LabSpec> {
+    let server = containers.iter().find(|c| c.component == "server")?;
+    let json = server.labels.get(labels::SPEC)?;
+    serde_json::from_str(json).ok()
 }
 
 /// Checks that `name` can be part of Docker object names and file names.
