@@ -1,9 +1,13 @@
-//! Reading back how a container or an image is configured, as integrity checks compare it
-//! with a lab's plan.
+//! Reading back how a container, an image or a name on the engine is configured: what
+//! integrity checks compare with a lab's plan, and what `up` and `down` need to know
+//! about objects that already exist.
 
-use bollard::query_parameters::InspectContainerOptions;
+use std::collections::HashMap;
 
-use super::{Engine, EngineError, is_not_found};
+use bollard::query_parameters::ListVolumesOptions;
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
+
+use super::{Engine, EngineError, is_not_found, labels};
 
 /// A container's configuration as the engine reports it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,6 +39,15 @@ pub struct MountedAt {
     pub target: String,
     /// A volume's name, or `bind <host path>` (or another type and its source).
     pub source: String,
+}
+
+/// An object on the engine and the lab its spirelab labels name, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedObject {
+    /// Its name.
+    pub name: String,
+    /// The value of its lab label; `None` when spirelab did not make it.
+    pub lab: Option<String>,
 }
 
 impl Engine {
@@ -93,5 +106,46 @@ impl Engine {
             .await
             .map_err(EngineError::call("inspect image", image))?;
         Ok(info.config.and_then(|c| c.env).unwrap_or_default())
+    }
+
+    /// Every container whose name starts with `prefix`, whoever made it.
+    pub async fn containers_named(&self, prefix: &str) -> Result<Vec<NamedObject>, EngineError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([("name".into(), vec![prefix.to_string()])])),
+            ..Default::default()
+        };
+        let found = self
+            .docker()
+            .list_containers(Some(options))
+            .await
+            .map_err(EngineError::call("list containers named", prefix))?;
+        let objects = found.into_iter().flat_map(|c| {
+            let lab = c.labels.as_ref().and_then(labels::lab_of);
+            let names = c.names.unwrap_or_default().into_iter();
+            names.map(move |name| NamedObject {
+                name: name.trim_start_matches('/').to_string(),
+                lab: lab.clone(),
+            })
+        });
+        Ok(objects.filter(|o| o.name.starts_with(prefix)).collect())
+    }
+
+    /// Every volume whose name starts with `prefix`, whoever made it.
+    pub async fn volumes_named(&self, prefix: &str) -> Result<Vec<NamedObject>, EngineError> {
+        let options = ListVolumesOptions {
+            filters: Some(HashMap::from([("name".into(), vec![prefix.to_string()])])),
+        };
+        let found = self
+            .docker()
+            .list_volumes(Some(options))
+            .await
+            .map_err(EngineError::call("list volumes named", prefix))?;
+        let volumes = found.volumes.unwrap_or_default().into_iter();
+        let objects = volumes.map(|v| NamedObject {
+            lab: labels::lab_of(&v.labels),
+            name: v.name,
+        });
+        Ok(objects.filter(|o| o.name.starts_with(prefix)).collect())
     }
 }
