@@ -1,8 +1,12 @@
 //! End to end against a real Docker engine and real SPIRE: a lab comes up, every workload's
 //! SVID rotates, the wrong-selector fault breaks it, the grade fails, the reference fix
-//! makes it pass, and `down` leaves nothing with the lab's labels behind.
+//! makes it pass, and `down` leaves nothing with the lab's labels behind; two labs run side
+//! by side without touching each other.
 //!
 //! Needs the images from `spirelab images build`; `make test` builds them first.
+
+#[path = "common/leftovers.rs"]
+mod leftovers;
 
 use std::time::Duration;
 
@@ -90,7 +94,7 @@ async fn wrong_selector_breaks_rotation_and_the_reference_fix_restores_it() {
 
     let removed = down::down(&lab).await.unwrap();
     assert_eq!(removed.containers.len(), 6, "{removed:?}");
-    assert_nothing_left(&lab).await;
+    leftovers::assert_nothing_left(&lab.engine, &lab.name).await;
 }
 
 async fn run_of(lab: &Lab) -> String {
@@ -98,27 +102,61 @@ async fn run_of(lab: &Lab) -> String {
     containers[0].labels[spirelab::engine::labels::RUN].clone()
 }
 
-async fn assert_nothing_left(lab: &Lab) {
-    let engine = &lab.engine;
+/// Two labs side by side: breaking one leaves the other's grade passing, a third lab whose
+/// container names would take the first's is refused before it creates anything, and
+/// removing one lab leaves the other whole.
+#[tokio::test]
+async fn two_labs_run_side_by_side_without_touching_each_other() {
+    let loaded = scenario::resolve("wrong-selector").unwrap();
+    let scenario = &loaded.scenario;
+    let a = lab("it-pair", scenario.lab.clone()).await;
+    let b = lab("it-pair-b", scenario.lab.clone()).await;
+    let (up_a, up_b) = tokio::join!(up::up(&a), up::up(&b));
+    up_a.unwrap();
+    up_b.unwrap();
+
+    let broken = runner::break_lab(&a, &loaded).await.unwrap();
+    assert!(broken.confirmed, "symptoms not seen: {:?}", broken.symptoms);
+    let integrity: Vec<_> = scenario
+        .grade
+        .iter()
+        .filter(|c| c.kind() != "rotation")
+        .cloned()
+        .collect();
+    let now = GradeOptions {
+        since: Some(broken.broken_at),
+        wait: false,
+    };
+    let report = grader::grade(&a, &scenario.name, &integrity, now).await;
+    assert!(!report.passed, "lab it-pair graded as fixed: {report:#?}");
+    let report = grader::grade(&b, &scenario.name, &integrity, now).await;
     assert!(
-        engine
-            .list_containers(Some(&lab.name))
-            .await
-            .unwrap()
-            .is_empty()
+        report.passed,
+        "breaking it-pair broke it-pair-b: {report:#?}"
     );
+
+    let mut spec = spirelab::lab::LabSpec::default();
+    spec.agents.truncate(1);
+    spec.agents[0].name = "1".into();
+    spec.workloads.truncate(1);
+    spec.workloads[0].agent = "1".into();
+    let clash = lab("it-pair-agent", spec).await;
+    let error = up::up(&clash).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "container spirelab-it-pair-agent-1 belongs to lab it-pair; choose another lab name"
+    );
+    leftovers::assert_nothing_left(&clash.engine, &clash.name).await;
+
+    down::down(&a).await.unwrap();
+    leftovers::assert_nothing_left(&a.engine, &a.name).await;
+    b.require_whole().await.unwrap();
+    let report = grader::grade(&b, &scenario.name, &integrity, now).await;
     assert!(
-        engine
-            .list_networks(Some(&lab.name))
-            .await
-            .unwrap()
-            .is_empty()
+        report.passed,
+        "removing it-pair broke it-pair-b: {report:#?}"
     );
-    assert!(
-        engine
-            .list_volumes(Some(&lab.name))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+
+    down::down(&b).await.unwrap();
+    leftovers::assert_nothing_left(&b.engine, &b.name).await;
 }

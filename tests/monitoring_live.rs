@@ -25,7 +25,7 @@ use spirelab::lab::{Lab, down, up};
 use spirelab::prometheus::Prometheus;
 use spirelab::scenario::{self, Scenario};
 
-use common::{grafana, join_agent, rule_health, rules};
+use common::{grafana, join_agent, leftovers, rule_health, rules};
 
 const LAB: &str = "it-monitoring";
 /// Agent renewals come 21-33 s after attestation; the join_token agent starts after `up`.
@@ -49,8 +49,7 @@ async fn alert_rules_and_dashboard_work_on_a_live_lab() {
     }
 
     removed.expect("down must remove the lab");
-    let left = lab.engine.list_containers(Some(LAB)).await.unwrap();
-    assert!(left.is_empty(), "containers left behind: {left:?}");
+    leftovers::assert_nothing_left(&lab.engine, LAB).await;
 }
 
 async fn fresh_lab(scenario: &Scenario) -> Lab {

@@ -189,23 +189,12 @@ async fn all_labs(engine: &Engine) -> Result<Vec<String>, Error> {
         .into_iter()
         .filter_map(|c| c.labels.get(crate::engine::labels::LAB).cloned())
         .collect();
-    for volume_lab in engine
-        .list_volumes(None)
-        .await?
-        .iter()
-        .filter_map(|v| lab_of_volume(v))
-    {
-        labs.push(volume_lab);
-    }
+    // Volumes too: a lab whose containers are all gone still has its data and sockets.
+    let volumes = engine.volumes_named("spirelab-").await?;
+    labs.extend(volumes.into_iter().filter_map(|v| v.lab));
     labs.sort();
     labs.dedup();
     Ok(labs)
-}
-
-fn lab_of_volume(volume: &str) -> Option<String> {
-    let rest = volume.strip_prefix("spirelab-")?;
-    let end = rest.find("-server-").or_else(|| rest.find("-agent-"))?;
-    Some(rest[..end].to_string())
 }
 
 async fn show_status(name: &str, reporter: &Reporter) -> Result<(), Error> {

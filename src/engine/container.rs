@@ -296,21 +296,4 @@ impl Engine {
             .map_err(EngineError::call("inspect container", name))?;
         Ok(info.config.and_then(|c| c.labels).unwrap_or_default())
     }
-
-    /// A container's configured user and entrypoint, as integrity checks compare them.
-    pub async fn container_identity(
-        &self,
-        name: &str,
-    ) -> Result<(String, Vec<String>), EngineError> {
-        let info = self
-            .docker()
-            .inspect_container(name, None::<InspectContainerOptions>)
-            .await
-            .map_err(EngineError::call("inspect container", name))?;
-        let config = info.config.unwrap_or_default();
-        Ok((
-            config.user.unwrap_or_default(),
-            config.entrypoint.unwrap_or_default(),
-        ))
-    }
 }

@@ -38,3 +38,10 @@ pub fn filter(lab: Option<&str>) -> HashMap<String, Vec<String>> {
     }
     HashMap::from([("label".to_string(), wanted)])
 }
+
+/// The lab a spirelab object belongs to, from its labels; `None` for objects spirelab did
+/// not make.
+pub fn lab_of(object_labels: &HashMap<String, String>) -> Option<String> {
+    let ours = object_labels.get(TOOL).map(String::as_str) == Some(TOOL_NAME);
+    ours.then(|| object_labels.get(LAB).cloned()).flatten()
+}

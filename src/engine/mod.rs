@@ -7,6 +7,7 @@
 pub mod container;
 pub mod exec;
 pub mod files;
+pub mod inspect;
 pub mod labels;
 pub mod network;
 

@@ -3,6 +3,7 @@
 use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{ListNetworksOptions, ListVolumesOptions, RemoveVolumeOptions};
 
+use super::inspect::NamedObject;
 use super::{Engine, EngineError, is_not_found, labels};
 
 impl Engine {
@@ -29,18 +30,28 @@ impl Engine {
         Ok(())
     }
 
-    /// Creates a volume unless one of that name exists.
-    pub async fn ensure_volume(&self, name: &str, lab: &str, run: &str) -> Result<(), EngineError> {
+    /// Creates a volume unless one of that name exists, and returns the volume with the lab
+    /// its labels name: an existing volume keeps its own labels.
+    pub async fn ensure_volume(
+        &self,
+        name: &str,
+        lab: &str,
+        run: &str,
+    ) -> Result<NamedObject, EngineError> {
         let request = VolumeCreateRequest {
             name: Some(name.to_string()),
             labels: Some(labels::for_lab(lab, run)),
             ..Default::default()
         };
-        self.docker()
+        let volume = self
+            .docker()
             .create_volume(request)
             .await
             .map_err(EngineError::call("create volume", name))?;
-        Ok(())
+        Ok(NamedObject {
+            lab: labels::lab_of(&volume.labels),
+            name: volume.name,
+        })
     }
 
     /// IDs of every network spirelab made for `lab` (or any lab); IDs, because two

@@ -1,6 +1,6 @@
-//! Recreating a component's container, changed (a missing mount, another socket path or
-//! user, another agent) or exactly as the lab defines it, which is how such faults are
-//! fixed. Configs and keys are carried over from the old container.
+//! Recreating a component's container, changed (a missing mount, another socket path,
+//! user or command, another agent) or exactly as the lab defines it, which is how such
+//! faults are fixed. Configs and keys are carried over from the old container.
 
 use super::FaultError;
 use crate::engine::container::{ContainerPlan, VolumeMount};
@@ -48,6 +48,10 @@ fn change(lab: &Lab, plan: &mut ContainerPlan, step: &Recreate) {
     }
     if let Some(user) = &step.user {
         plan.user = Some(user.clone());
+    }
+    if let Some(command) = &step.command {
+        plan.entrypoint = Some(command.clone());
+        plan.cmd = None;
     }
     if let Some(agent) = &step.agent {
         plan.pid_mode = Some(format!("container:{}", lab.container(&agent.value)));

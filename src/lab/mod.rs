@@ -3,12 +3,13 @@
 //!
 //! This module owns the lab's shape ([`spec`]), the files it renders ([`render`], [`pki`]),
 //! and its lifecycle ([`up`], [`down`], [`status`]). It names every Docker object it makes
-//! after the lab, so several labs run side by side. It does not apply faults or grade.
+//! after the lab ([`names`]), so several labs run side by side. It does not apply faults or grade.
 
 pub mod clock;
 pub mod components;
 pub mod down;
 pub mod grafana;
+pub mod names;
 pub mod paths;
 pub mod pki;
 pub mod render;
@@ -19,6 +20,7 @@ pub mod wait;
 
 use std::time::Duration;
 
+use crate::engine::container::ContainerState;
 use crate::engine::{Engine, EngineError, labels};
 use crate::images::ImageSet;
 use crate::spire::SpireError;
@@ -43,6 +45,17 @@ pub enum LabError {
         lab: String,
         /// The components that are missing or stopped.
         missing: String,
+    },
+    /// A container or volume the lab would create exists and is not the lab's (see
+    /// [`names`]).
+    #[error("{kind} {name} {}", taken_by(.owner))]
+    NameTaken {
+        /// `container` or `volume`.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// The lab it belongs to; `None` when spirelab did not make it.
+        owner: Option<String>,
     },
     /// The server container carries no readable lab specification.
     #[error("lab {0} has no readable specification on its server container")]
@@ -82,6 +95,13 @@ pub enum LabError {
     /// A SPIRE CLI call failed.
     #[error(transparent)]
     Spire(#[from] SpireError),
+}
+
+fn taken_by(owner: &Option<String>) -> String {
+    match owner {
+        Some(lab) => format!("belongs to lab {lab}; choose another lab name"),
+        None => "exists and was not made by spirelab; remove it or choose another lab name".into(),
+    }
 }
 
 fn last_seen(last: &Option<String>) -> String {
@@ -125,15 +145,10 @@ impl Lab {
     pub async fn attach(name: &str, images: ImageSet, engine: Engine) -> Result<Lab, LabError> {
         check_name(name)?;
         let containers = engine.list_containers(Some(name)).await?;
-        let server = containers
-            .iter()
-            .find(|c| c.component == "server")
-            .ok_or_else(|| LabError::NotRunning(name.to_string()))?;
-        let spec = server
-            .labels
-            .get(labels::SPEC)
-            .and_then(|json| serde_json::from_str(json).ok())
-            .ok_or_else(|| LabError::NoSpec(name.to_string()))?;
+        if !containers.iter().any(|c| c.component == "server") {
+            return Err(LabError::NotRunning(name.to_string()));
+        }
+        let spec = spec_of(&containers).ok_or_else(|| LabError::NoSpec(name.to_string()))?;
         Ok(Lab {
             name: name.to_string(),
             spec,
@@ -170,10 +185,15 @@ impl Lab {
     }
 }
 
-/// Checks that `name` can be part of Docker object names and file names.
-// TODO: lab `a-agent` with agent `1` names its container like lab `a`'s agent-1; the engine
-// refuses the second with a name conflict, so nothing is overwritten, but the error is a
-// raw 409. A separator no lab or component name can contain would rule it out.
+/// The lab's spec, read from the labels of its server container among `containers`.
+pub fn spec_of(containers: &[ContainerState]) -> Option<LabSpec> {
+    let server = containers.iter().find(|c| c.component == "server")?;
+    let json = server.labels.get(labels::SPEC)?;
+    serde_json::from_str(json).ok()
+}
+
+/// Checks that `name` can be part of Docker object names and file names. Names of two labs
+/// can still produce the same object name; `up` rules that out ([`names`]).
 pub fn check_name(name: &str) -> Result<(), LabError> {
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     if (1..=20).contains(&name.len()) && name.chars().all(allowed) && !name.starts_with('-') {

@@ -38,6 +38,7 @@ pub async fn up(lab: &Lab) -> Result<UpOutcome, LabError> {
     if is_running(lab).await? {
         return Ok(UpOutcome::AlreadyUp);
     }
+    lab.require_names_free().await?;
     let run = run_id();
     let guard = CleanupGuard::new(lab);
     create(lab, &run).await?;
@@ -111,14 +112,13 @@ async fn create_network_and_volumes(lab: &Lab, run: &str) -> Result<(), LabError
     lab.engine
         .ensure_network(&lab.network(), &lab.name, run)
         .await?;
-    lab.engine
-        .ensure_volume(&lab.volume("server", "data"), &lab.name, run)
-        .await?;
-    for agent in &lab.spec.agents {
-        for purpose in ["data", "socket"] {
-            lab.engine
-                .ensure_volume(&lab.volume(&agent.name, purpose), &lab.name, run)
-                .await?;
+    for volume in lab.volume_names() {
+        // The engine hands out an existing volume of that name: make sure it is ours, in
+        // case another lab created it since `require_names_free` looked.
+        let made = lab.engine.ensure_volume(&volume, &lab.name, run).await?;
+        let wanted = [volume];
+        if let Some(taken) = super::names::taken(&lab.name, "volume", &wanted, &[made]) {
+            return Err(taken);
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::builtin;
-use super::model::{Check, ConfigStep, Recreate, Scenario, Step, Subject};
+use super::model::{Check, ConfigStep, Recreate, Scenario, Step, Subject, WorkloadIntact};
 use crate::lab::clock;
 use crate::lab::{LabSpec, SpecError};
 
@@ -245,6 +245,9 @@ fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
 
 fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Problem<'a>> {
     known_component(lab, &recreate.component)?;
+    if recreate.command.as_ref().is_some_and(Vec::is_empty) {
+        return Err((&recreate.component, "recreate: `command` is empty".into()));
+    }
     let Some(agent) = &recreate.agent else {
         return Ok(());
     };
@@ -281,6 +284,12 @@ fn validate_config<'a>(lab: &LabSpec, config: &'a ConfigStep) -> Result<(), Prob
 }
 
 fn validate_check<'a>(lab: &LabSpec, check: &'a Check) -> Result<(), Problem<'a>> {
+    if let Check::WorkloadIntact(WorkloadIntact {
+        agent: Some(agent), ..
+    }) = check
+    {
+        known_agent(lab, agent)?;
+    }
     match check.subject() {
         Subject::Workload(name) => known_workload(lab, name),
         Subject::Agent(name) => known_agent(lab, name),

@@ -204,6 +204,9 @@ pub struct Recreate {
     /// For a workload: use this agent's socket and PID namespace instead of its own.
     #[serde(default)]
     pub agent: Option<Spanned<String>>,
+    /// Run this command (entrypoint and arguments) instead of the lab's.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
 }
 
 /// Parameters of [`Step::Exec`].
@@ -279,8 +282,9 @@ pub enum Check {
     /// Integrity: every entry issuing the workload's SPIFFE ID selects its uid and has an
     /// accepted parent.
     EntryPinned(EntryPinned),
-    /// Integrity: the workload's container and probe are the lab's, running as its uid.
-    WorkloadIntact(WorkloadCheck),
+    /// Integrity: the workload's container matches the lab's plan (image, user, command,
+    /// environment, mounts, PID namespace) and its probe runs as its uid.
+    WorkloadIntact(WorkloadIntact),
     /// The agent holds a current SVID and renewed it after the fix.
     AgentSvid(AgentCheck),
     /// A node's clock offset is within a tolerance.
@@ -326,6 +330,24 @@ pub struct EntryPinned {
     /// Accepted parent IDs; by default the node alias of the workload's agent.
     #[serde(default)]
     pub parents: Vec<String>,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// Parameters of [`Check::WorkloadIntact`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadIntact {
+    /// The workload.
+    pub workload: Spanned<String>,
+    /// The agent whose socket and PID namespace the workload should use; by default its
+    /// own. For scenarios whose fix leaves the workload on another node.
+    #[serde(default)]
+    pub agent: Option<Spanned<String>>,
     /// Points for passing.
     #[serde(default = "one_point")]
     pub points: u32,
@@ -485,9 +507,8 @@ impl Check {
     /// What the check is about.
     pub fn subject(&self) -> Subject<'_> {
         match self {
-            Check::Svid(c) | Check::Rotation(c) | Check::WorkloadIntact(c) => {
-                Subject::Workload(&c.workload)
-            }
+            Check::Svid(c) | Check::Rotation(c) => Subject::Workload(&c.workload),
+            Check::WorkloadIntact(c) => Subject::Workload(&c.workload),
             Check::EntryPinned(c) => Subject::Workload(&c.workload),
             Check::FetchFails(c) | Check::ProbeError(c) => Subject::Workload(&c.workload),
             Check::RotationStalled(c) => Subject::Workload(&c.workload),
@@ -501,7 +522,8 @@ impl Check {
     /// Points for passing and the hint for failing.
     pub fn scoring(&self) -> (u32, Option<&str>) {
         let (points, hint) = match self {
-            Check::Svid(c) | Check::Rotation(c) | Check::WorkloadIntact(c) => (c.points, &c.hint),
+            Check::Svid(c) | Check::Rotation(c) => (c.points, &c.hint),
+            Check::WorkloadIntact(c) => (c.points, &c.hint),
             Check::EntryPinned(c) => (c.points, &c.hint),
             Check::AgentSvid(c) => (c.points, &c.hint),
             Check::ClockOffset(c) => (c.points, &c.hint),

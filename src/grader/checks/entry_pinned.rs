@@ -1,37 +1,70 @@
 //! Integrity: the workload's identity is issued only on its own uid, under an accepted
-//! parent (by default its own agent's node alias).
+//! parent (by default its own agent's node alias), and that node alias still stands for
+//! that one agent.
 //!
 //! Catches fixes that restore rotation by weakening identity: an entry without the uid
-//! selector (matching every process on the node), or one parented elsewhere.
+//! selector (matching every process on the node), one parented elsewhere, or a node alias
+//! widened so other agents hold it too (a selector every agent has, such as the x509pop CA
+//! fingerprint, or a second alias entry selecting another agent).
 
 use crate::grader::CheckError;
 use crate::grader::Finding;
 use crate::lab::Lab;
 use crate::lab::spec::WorkloadSpec;
+use crate::spire::{AgentInfo, Entry};
 
-/// Reads every entry issuing the workload's SPIFFE ID and checks selectors and parent.
+/// Reads every entry issuing the workload's SPIFFE ID and checks selectors and parent,
+/// then the node alias entries of the lab's agents those entries are parented to.
 pub async fn check(
     lab: &Lab,
     workload: &WorkloadSpec,
     parents: &[String],
 ) -> Result<Finding, CheckError> {
     let (uid, expected) = lab.expected_identity(workload);
-    let entries = lab.server().entries_for(&expected).await?;
+    let server = lab.server();
+    let all = server.entries().await?;
+    let issuing = |id: &str| -> Vec<&Entry> {
+        all.iter()
+            .filter(|e| e.spiffe_id.to_string() == id)
+            .collect()
+    };
+    let entries = issuing(&expected);
     if entries.is_empty() {
         return Ok(Finding::fail(vec![format!("no entry issues {expected}")]));
     }
-    let uid_selector = format!("unix:uid:{uid}");
     let own_alias = [lab.spec.node_alias_id(&workload.agent)];
     let accepted = if parents.is_empty() {
         &own_alias[..]
     } else {
         parents
     };
+    let mut finding = review_entries(&entries, &format!("unix:uid:{uid}"), accepted);
+
+    let agents = server.agents().await?;
+    for agent in lab.spec.agent_names() {
+        let alias = lab.spec.node_alias_id(&agent);
+        if entries.iter().any(|e| e.parent_id.to_string() == alias) {
+            let target = AliasTarget {
+                alias: &alias,
+                agent: &agent,
+                server_id: &lab.spec.server_id(),
+            };
+            let review = target.review(&issuing(&alias), &agents);
+            finding.passed &= review.passed;
+            finding.evidence.extend(review.evidence);
+        }
+    }
+    Ok(finding)
+}
+
+/// Every entry issuing the workload's ID must select `uid_selector` and have an
+/// `accepted` parent.
+fn review_entries(entries: &[&Entry], uid_selector: &str, accepted: &[String]) -> Finding {
     let mut evidence = Vec::new();
     let mut passed = true;
-    for entry in &entries {
+    for entry in entries {
         let selectors = entry.selector_strings();
-        let pinned = selectors.contains(&uid_selector);
+        let pinned = selectors.iter().any(|s| s == uid_selector);
         let parented = accepted.contains(&entry.parent_id.to_string());
         passed &= pinned && parented;
         let mut line = format!(
@@ -51,5 +84,250 @@ pub async fn check(
         }
         evidence.push(line);
     }
-    Ok(Finding { passed, evidence })
+    Finding { passed, evidence }
+}
+
+/// A lab agent's node alias, as the review of the entries issuing it needs it.
+struct AliasTarget<'a> {
+    /// The alias's SPIFFE ID, such as `spiffe://lab.test/node/agent-1`.
+    alias: &'a str,
+    /// The agent it stands for, also its x509pop certificate's common name.
+    agent: &'a str,
+    /// The server's SPIFFE ID, the parent of node alias entries.
+    server_id: &'a str,
+}
+
+impl AliasTarget<'_> {
+    /// Each entry issuing the alias must be a node alias entry (parented to the server)
+    /// that selects something only this agent's certificate has (its subject CN or its
+    /// serial number) and that no other attested agent matches. SPIRE hands a node alias to
+    /// every agent holding all of the entry's selectors, and an entry issuing the alias
+    /// under another parent hands it to whatever holds that parent.
+    fn review(&self, entries: &[&Entry], agents: &[AgentInfo]) -> Finding {
+        let cn = format!("x509pop:subject:cn:{}", self.agent);
+        let (own, others): (Vec<&AgentInfo>, Vec<&AgentInfo>) = agents
+            .iter()
+            .filter(|a| !a.banned)
+            .partition(|a| selector_strings(a).contains(&cn));
+        let mut unique = vec![cn.clone()];
+        for agent in &own {
+            let serials = selector_strings(agent).into_iter();
+            unique.extend(serials.filter(|s| s.starts_with("x509pop:serialnumber:")));
+        }
+
+        let mut finding = Finding::pass(Vec::new());
+        for entry in entries {
+            let (ok, line) = self.review_entry(entry, &unique, &others);
+            finding.passed &= ok;
+            finding.evidence.push(line);
+        }
+        finding
+    }
+
+    fn review_entry(
+        &self,
+        entry: &Entry,
+        unique: &[String],
+        others: &[&AgentInfo],
+    ) -> (bool, String) {
+        let selectors = entry.selector_strings();
+        let mut line = format!(
+            "node alias entry {} {} selectors [{}]",
+            entry.id,
+            self.alias,
+            selectors.join(", ")
+        );
+        if entry.parent_id.to_string() != self.server_id {
+            line.push_str(&format!(
+                "; issued under {}, which hands {}'s node alias to whatever holds that \
+                 parent; node aliases are parented to {}",
+                entry.parent_id, self.agent, self.server_id
+            ));
+            return (false, line);
+        }
+        let pinned = selectors.iter().any(|s| unique.contains(s));
+        let matched: Vec<String> = others
+            .iter()
+            .filter(|a| {
+                let held = selector_strings(a);
+                selectors.iter().all(|s| held.contains(s))
+            })
+            .map(|a| agent_name(a))
+            .collect();
+        if !pinned {
+            line.push_str(&format!(
+                "; selects nothing only {}'s certificate has (such as {})",
+                self.agent, unique[0]
+            ));
+        }
+        if !matched.is_empty() {
+            line.push_str(&format!("; also matches {}", matched.join(", ")));
+        }
+        (pinned && matched.is_empty(), line)
+    }
+}
+
+fn selector_strings(agent: &AgentInfo) -> Vec<String> {
+    agent.selectors.iter().map(ToString::to_string).collect()
+}
+
+/// An agent's certificate common name, or its SPIFFE ID when it has none.
+fn agent_name(agent: &AgentInfo) -> String {
+    let cn = agent.selectors.iter().find_map(|s| {
+        (s.kind == "x509pop")
+            .then(|| s.value.strip_prefix("subject:cn:"))
+            .flatten()
+    });
+    match cn {
+        Some(cn) => format!("{cn} ({})", agent.id),
+        None => agent.id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spire::entry::{IdParts, Selector};
+
+    const SERVER: &str = "spiffe://lab.test/spire/server";
+    const ALIAS: &str = "spiffe://lab.test/node/agent-1";
+    const CA: &str = "ca:fingerprint:b05cafe1";
+
+    fn id(path: &str) -> IdParts {
+        IdParts {
+            trust_domain: "lab.test".into(),
+            path: path.into(),
+        }
+    }
+
+    fn selector(text: &str) -> Selector {
+        let (kind, value) = text.split_once(':').unwrap();
+        Selector {
+            kind: kind.into(),
+            value: value.into(),
+        }
+    }
+
+    fn entry(entry_id: &str, spiffe_id: &str, parent: &str, selectors: &[&str]) -> Entry {
+        Entry {
+            id: entry_id.into(),
+            spiffe_id: id(spiffe_id),
+            parent_id: id(parent),
+            selectors: selectors.iter().map(|s| selector(s)).collect(),
+            x509_svid_ttl: 0,
+        }
+    }
+
+    /// An attested agent with the selectors SPIRE 1.13's x509pop attestor gives it.
+    fn agent(name: &str, serial: &str) -> AgentInfo {
+        let selectors = [
+            format!("x509pop:{CA}"),
+            format!("x509pop:serialnumber:{serial}"),
+            format!("x509pop:subject:cn:{name}"),
+        ];
+        AgentInfo {
+            id: id(&format!("/spire/agent/x509pop/{serial}")),
+            x509svid_serial_number: "1".into(),
+            x509svid_expires_at: 0,
+            selectors: selectors.iter().map(|s| selector(s)).collect(),
+            banned: false,
+        }
+    }
+
+    fn review(entries: &[Entry]) -> Finding {
+        let agents = [agent("agent-1", "aa"), agent("agent-2", "bb")];
+        let target = AliasTarget {
+            alias: ALIAS,
+            agent: "agent-1",
+            server_id: SERVER,
+        };
+        target.review(&entries.iter().collect::<Vec<_>>(), &agents)
+    }
+
+    #[test]
+    fn the_labs_own_node_alias_passes() {
+        let own = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agent-1"],
+        );
+        let finding = review(&[own]);
+        assert!(finding.passed, "{:?}", finding.evidence);
+        let by_serial = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:serialnumber:aa"],
+        );
+        assert!(review(&[by_serial]).passed);
+    }
+
+    #[test]
+    fn an_alias_widened_to_the_ca_fingerprint_fails_with_evidence() {
+        let widened = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:ca:fingerprint:b05cafe1"],
+        );
+        let finding = review(&[widened]);
+        assert!(!finding.passed);
+        assert_eq!(
+            finding.evidence,
+            [format!(
+                "node alias entry e1 {ALIAS} selectors [x509pop:{CA}]; selects nothing only \
+                 agent-1's certificate has (such as x509pop:subject:cn:agent-1); also matches \
+                 agent-2 (spiffe://lab.test/spire/agent/x509pop/bb)"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_second_alias_entry_for_another_agent_fails() {
+        let own = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agent-1"],
+        );
+        let other = entry(
+            "e2",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agent-2"],
+        );
+        let finding = review(&[own, other]);
+        assert!(!finding.passed);
+        assert!(
+            finding.evidence[1]
+                .ends_with("also matches agent-2 (spiffe://lab.test/spire/agent/x509pop/bb)")
+        );
+    }
+
+    #[test]
+    fn an_alias_issued_under_another_parent_fails() {
+        let nested = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/agent/x509pop/bb",
+            &["unix:uid:0"],
+        );
+        let finding = review(&[nested]);
+        assert!(!finding.passed);
+        assert!(
+            finding.evidence[0].contains("issued under spiffe://lab.test/spire/agent/x509pop/bb")
+        );
+    }
+
+    #[test]
+    fn a_workload_entry_must_select_its_uid_under_an_accepted_parent() {
+        let good = entry("w1", "/workload-1", "/node/agent-1", &["unix:uid:1001"]);
+        let group = entry("w2", "/workload-1", "/node/agent-1", &["unix:gid:1001"]);
+        let accepted = [ALIAS.to_string()];
+        assert!(review_entries(&[&good], "unix:uid:1001", &accepted).passed);
+        let finding = review_entries(&[&good, &group], "unix:uid:1001", &accepted);
+        assert!(!finding.passed);
+        assert!(finding.evidence[1].ends_with("does not select unix:uid:1001"));
+    }
 }

@@ -34,7 +34,10 @@ async fn dispatch(lab: &Lab, check: &Check, options: GradeOptions) -> Result<Fin
         Check::EntryPinned(c) => {
             entry_pinned::check(lab, workload(&c.workload.value), &c.parents).await
         }
-        Check::WorkloadIntact(c) => workload_intact::check(lab, workload(&c.workload.value)).await,
+        Check::WorkloadIntact(c) => {
+            let agent = c.agent.as_ref().map(|a| a.value.as_str());
+            workload_intact::check(lab, workload(&c.workload.value), agent).await
+        }
         Check::AgentSvid(c) => agent_svid::check(lab, &c.agent.value, options).await,
         Check::ClockOffset(c) => clock_offset::check(lab, &c.component.value, c.tolerance).await,
         Check::FetchFails(c) => {
