@@ -20,6 +20,15 @@ pub struct Entry {
     /// X509-SVID TTL in seconds; 0 means the server default.
     #[serde(default)]
     pub x509_svid_ttl: i64,
+    /// Whether the SVID grants admin rights on the server's APIs.
+    #[serde(default)]
+    pub admin: bool,
+    /// Whether the SVID's holder may mint SVIDs for a downstream SPIRE server.
+    #[serde(default)]
+    pub downstream: bool,
+    /// DNS names added to the SVID.
+    #[serde(default)]
+    pub dns_names: Vec<String>,
 }
 
 /// A SPIFFE ID split as the SPIRE API returns it.

@@ -66,7 +66,8 @@ fn review_entries(entries: &[&Entry], uid_selector: &str, accepted: &[String]) -
         let selectors = entry.selector_strings();
         let pinned = selectors.iter().any(|s| s == uid_selector);
         let parented = accepted.contains(&entry.parent_id.to_string());
-        passed &= pinned && parented;
+        let powers = extra_powers(entry);
+        passed &= pinned && parented && powers.is_empty();
         let mut line = format!(
             "entry {} parent {} selectors [{}]",
             entry.id,
@@ -82,9 +83,29 @@ fn review_entries(entries: &[&Entry], uid_selector: &str, accepted: &[String]) -
                 accepted.join(", ")
             ));
         }
+        for power in powers {
+            line.push_str(&format!("; {power}"));
+        }
         evidence.push(line);
     }
     Finding { passed, evidence }
+}
+
+/// What an entry grants beyond the workload's plain identity: none of the lab's workload
+/// entries is admin, downstream or carries DNS names, so a fix that adds any of these hands
+/// the workload more than it had.
+fn extra_powers(entry: &Entry) -> Vec<String> {
+    let mut powers = Vec::new();
+    if entry.admin {
+        powers.push("is an admin entry (its holder may manage every registration)".into());
+    }
+    if entry.downstream {
+        powers.push("is a downstream entry (its holder may mint SVIDs)".into());
+    }
+    if !entry.dns_names.is_empty() {
+        powers.push(format!("adds DNS names [{}]", entry.dns_names.join(", ")));
+    }
+    powers
 }
 
 /// A lab agent's node alias, as the review of the entries issuing it needs it.
@@ -215,7 +236,26 @@ mod tests {
             parent_id: id(parent),
             selectors: selectors.iter().map(|s| selector(s)).collect(),
             x509_svid_ttl: 0,
+            admin: false,
+            downstream: false,
+            dns_names: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_workload_entry_made_admin_or_given_dns_names_fails() {
+        let plain = || entry("e1", "/workload-1", "/node/agent-1", &["unix:uid:1001"]);
+        let accepted = [ALIAS.to_string()];
+        assert!(review_entries(&[&plain()], "unix:uid:1001", &accepted).passed);
+
+        let mut widened = plain();
+        widened.admin = true;
+        widened.dns_names = vec!["*.example.com".into()];
+        let finding = review_entries(&[&widened], "unix:uid:1001", &accepted);
+        assert!(!finding.passed);
+        let line = &finding.evidence[0];
+        assert!(line.contains("is an admin entry"), "{line}");
+        assert!(line.contains("adds DNS names [*.example.com]"), "{line}");
     }
 
     /// An attested agent with the selectors SPIRE 1.13's x509pop attestor gives it.
