@@ -68,6 +68,7 @@ fn engine_exit_code(error: &EngineError) -> u8 {
     match error {
         EngineError::Unreachable(_)
         | EngineError::MissingImage { .. }
+        | EngineError::BadImageReference { .. }
         | EngineError::PortInUse { .. } => 3,
         EngineError::Call { .. } | EngineError::ExecTimeout { .. } => 4,
     }

@@ -244,6 +244,12 @@ impl Engine {
             Ok(_) => Ok(()),
             Err(error) if is_not_found(&error) => Err(EngineError::MissingImage {
                 image: image.to_string(),
+                remedy: "run `spirelab images build`".into(),
+            }),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 400, ..
+            }) => Err(EngineError::BadImageReference {
+                image: image.to_string(),
             }),
             Err(error) => Err(EngineError::call("inspect image", image)(error)),
         }

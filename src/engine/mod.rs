@@ -23,9 +23,17 @@ pub enum EngineError {
     )]
     Unreachable(#[source] bollard::errors::Error),
     /// An image a component needs is not present locally.
-    #[error("image {image} is not present; run `spirelab images build`")]
+    #[error("image {image} is not present; {remedy}")]
     MissingImage {
         /// The missing image reference.
+        image: String,
+        /// How to get it.
+        remedy: String,
+    },
+    /// An image reference the engine cannot parse.
+    #[error("{image:?} is not a valid image reference (expected repository:tag)")]
+    BadImageReference {
+        /// The reference as given.
         image: String,
     },
     /// A command run in a container did not finish in time (a paused or hung component).

@@ -165,11 +165,38 @@ impl ImageSet {
         [&self.server, &self.agent, &self.workload, &self.prometheus]
     }
 
-    /// Fails naming the first required image that is not present.
+    /// Fails naming the first required image that is not present, and how to get it.
     pub async fn require(&self, engine: &Engine) -> Result<(), EngineError> {
         for image in self.required() {
-            engine.require_image(&image.image).await?;
+            engine
+                .require_image(&image.image)
+                .await
+                .map_err(|error| image.explain(error))?;
         }
         Ok(())
+    }
+}
+
+impl ComponentImage {
+    /// The variable that overrides this component's image.
+    pub fn variable(&self) -> String {
+        format!("SPIRELAB_IMAGE_{}", self.component.to_uppercase())
+    }
+
+    /// A missing overridden image cannot be built by spirelab: say so, and name the
+    /// variable it came from.
+    fn explain(&self, error: EngineError) -> EngineError {
+        match error {
+            EngineError::MissingImage { image, .. } if self.overridden => {
+                EngineError::MissingImage {
+                    remedy: format!(
+                        "it comes from {}: pull it (`docker pull {image}`) or unset the variable",
+                        self.variable()
+                    ),
+                    image,
+                }
+            }
+            other => other,
+        }
     }
 }
