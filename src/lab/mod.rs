@@ -39,11 +39,15 @@ pub enum LabError {
     #[error("lab {0} is not running; start it with `spirelab up --lab {0}`")]
     NotRunning(String),
     /// Some of the lab's containers exist and some do not.
-    #[error("lab {lab} is partly up (missing: {missing}); run `spirelab down --lab {lab}` first")]
+    #[error(
+        "lab {lab} is partly up ({missing}); start a stopped component with \
+         `docker start spirelab-{lab}-<component>`, or remove the lab with \
+         `spirelab down --lab {lab}`"
+    )]
     PartlyUp {
         /// The lab.
         lab: String,
-        /// The components that are missing or stopped.
+        /// The components that do not run, each with its state ("workload-1 exited").
         missing: String,
     },
     /// A container or volume the lab would create exists and is not the lab's (see

@@ -12,6 +12,7 @@ use super::pki::X509PopCa;
 use super::spec::WorkloadSpec;
 use super::wait::{self, Poll};
 use super::{Lab, LabError, down, render};
+use crate::engine::container::ContainerState;
 use crate::engine::files::FileSpec;
 use crate::probe::Record;
 use crate::spire::{AgentCli, NewEntry, ServerCli};
@@ -56,30 +57,69 @@ impl Lab {
     }
 }
 
-/// True when every component of the lab runs; an error when only some do.
+/// How long a lab may take to have every restarting component running again (a workload
+/// restarts with the agent whose PID namespace it shares).
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// True when every component of the lab runs; an error when only some do. Components
+/// that Docker is restarting are waited for.
 async fn is_running(lab: &Lab) -> Result<bool, LabError> {
     let containers = lab.engine.list_containers(Some(&lab.name)).await?;
     if containers.is_empty() && lab.engine.list_volumes(Some(&lab.name)).await?.is_empty() {
         return Ok(false);
     }
-    let missing: Vec<String> = lab
-        .spec
+    let mut not_running = not_running(lab, &containers);
+    if !not_running.is_empty() && not_running.iter().all(|(_, state)| state == "restarting") {
+        let poll = || async {
+            let containers = lab.engine.list_containers(Some(&lab.name)).await?;
+            let left = not_running_names(&self::not_running(lab, &containers));
+            Ok(match left.is_empty() {
+                true => Poll::Ready(()),
+                false => Poll::Pending(format!("restarting: {left}")),
+            })
+        };
+        let what = "restarting components to run again";
+        if wait::until(what, SETTLE_TIMEOUT, poll).await.is_ok() {
+            return Ok(true);
+        }
+        let containers = lab.engine.list_containers(Some(&lab.name)).await?;
+        not_running = self::not_running(lab, &containers);
+    }
+    match not_running.is_empty() {
+        true => Ok(true),
+        false => Err(LabError::PartlyUp {
+            lab: lab.name.clone(),
+            missing: not_running_names(&not_running),
+        }),
+    }
+}
+
+/// Each component of the lab that does not run, with its container's state (`missing`
+/// when there is no container).
+fn not_running(lab: &Lab, containers: &[ContainerState]) -> Vec<(String, String)> {
+    let state_of = |name: &str| {
+        containers
+            .iter()
+            .find(|c| c.component == name)
+            .map_or("missing".to_string(), |c| c.state.clone())
+    };
+    lab.spec
         .component_names()
         .into_iter()
-        .filter(|name| {
-            !containers
-                .iter()
-                .any(|c| &c.component == name && c.state == "running")
+        .map(|name| {
+            let state = state_of(&name);
+            (name, state)
         })
+        .filter(|(_, state)| state != "running")
+        .collect()
+}
+
+fn not_running_names(components: &[(String, String)]) -> String {
+    let described: Vec<String> = components
+        .iter()
+        .map(|(name, state)| format!("{name} {state}"))
         .collect();
-    if missing.is_empty() {
-        Ok(true)
-    } else {
-        Err(LabError::PartlyUp {
-            lab: lab.name.clone(),
-            missing: missing.join(", "),
-        })
-    }
+    described.join(", ")
 }
 
 async fn create(lab: &Lab, run: &str) -> Result<(), LabError> {
