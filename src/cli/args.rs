@@ -114,6 +114,9 @@ pub enum Command {
     /// Scenario files: validate them.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Your own Prometheus rules: load a file into the lab's Prometheus.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Images: build them, or show which image each component uses.
     #[command(subcommand)]
     Images(ImagesCommand),
@@ -127,6 +130,18 @@ pub enum ScenarioCommand {
         /// The files.
         #[arg(required = true)]
         files: Vec<String>,
+    },
+}
+
+/// `spirelab rules ...`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check a rules file with promtool inside the lab's Prometheus, copy it into
+    /// /etc/prometheus/rules.d/, reload Prometheus and wait until its groups evaluate
+    /// cleanly. A file of the same name replaces the one loaded before.
+    Load {
+        /// The rules file, such as my-rules.yml.
+        file: String,
     },
 }
 
