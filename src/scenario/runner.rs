@@ -181,7 +181,7 @@ async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<S
         .map_err(|e| format!("the wrong fix failed to apply: {e}"))?;
     let options = GradeOptions {
         since: Some(broken.broken_at),
-        wait: false,
+        wait: fix.grade_waits,
     };
     let report = grader::grade(lab, &scenario.name, &scenario.grade, options).await;
     let caught: Vec<&CheckResult> = report.checks.iter().filter(|c| !c.passed).collect();
