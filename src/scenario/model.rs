@@ -56,38 +56,12 @@ pub struct Alerts {
     /// Alert names, as in monitoring/prometheus/alerts.yml or a rules file the scenario
     /// loads.
     pub expected: Vec<Spanned<String>>,
-    /// How long after the break each may take to fire.
+    /// How long each may take to fire, from the moment the break steps start being applied.
     #[serde(with = "humantime_serde")]
     pub fire_within: Duration,
-    /// How long after the fix each may take to clear.
+    /// How long each may take to clear, from the moment the last solve step was applied.
     #[serde(with = "humantime_serde")]
     pub clear_within: Duration,
-}
-
-impl Alerts {
-    /// The expectations as checks: firing after the break, or clear after the fix.
-    pub fn checks(&self, firing: bool) -> Vec<Check> {
-        let check = |alert: &Spanned<String>| {
-            let within = if firing {
-                self.fire_within
-            } else {
-                self.clear_within
-            };
-            let params = AlertCheck {
-                alert: alert.clone(),
-                labels: LabelMatchers::default(),
-                within,
-                points: 1,
-                hint: None,
-            };
-            if firing {
-                Check::AlertFiring(params)
-            } else {
-                Check::AlertClear(params)
-            }
-        };
-        self.expected.iter().map(check).collect()
-    }
 }
 
 /// What `break` confirms before handing the lab to the learner.
