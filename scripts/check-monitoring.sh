@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks the Prometheus alert rules and runs their unit tests with promtool, then checks that
-# every SPIRE and probe metric name used by the rules and the Grafana dashboard appears in the
-# scrapes recorded from a live SPIRE and probe (fixtures/metrics/*.prom), and that the
-# dashboard is valid JSON. Prints promtool's output; exits non-zero when any step fails or
+# Checks the Prometheus alert rules and runs their unit tests with promtool (also the rule
+# files of the monitoring exercise in scenarios/monitoring/ and the test of its reference
+# solution), then checks that every SPIRE and probe metric name used by the rules and the
+# Grafana dashboard appears in the scrapes recorded from a live SPIRE and probe
+# (fixtures/metrics/*.prom), and that the dashboard is valid JSON. Prints promtool's output; exits non-zero when any step fails or
 # promtool is missing.
 #
 # Usage: scripts/check-monitoring.sh   (PROMTOOL=/path/to/promtool to pick another binary)
@@ -11,6 +12,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rules="$root/monitoring/prometheus/alerts.yml"
 tests="$root/monitoring/prometheus/alerts_test.yml"
+exercise="$root/scenarios/monitoring"
 dashboard="$root/monitoring/grafana/dashboards/spire.json"
 scrapes="$root/fixtures/metrics"
 promtool=${PROMTOOL:-promtool}
@@ -27,6 +29,13 @@ echo "== promtool check rules"
 echo "== promtool test rules"
 # promtool resolves rule_files relative to the test file's directory.
 (cd "$(dirname "$tests")" && "$promtool" test rules "$(basename "$tests")") || status=1
+echo "== promtool on the monitoring exercise's rule files"
+for file in "$exercise"/*.yml; do
+  case "$file" in
+    *_test.yml) (cd "$exercise" && "$promtool" test rules "$(basename "$file")") || status=1 ;;
+    *) "$promtool" check rules "$file" || status=1 ;;
+  esac
+done
 
 echo "== SPIRE and probe metric names in rules and dashboard, against $scrapes/*.prom"
 # Recording-rule names (level:metric:operation) contain SPIRE-like parts; drop them first.

@@ -120,6 +120,9 @@ pub enum Command {
     /// Scenario files: validate them.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Your own Prometheus rules: load a file into the lab's Prometheus.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Images: build them, or show which image each component uses.
     #[command(subcommand)]
     Images(ImagesCommand),
@@ -149,6 +152,18 @@ pub enum ClockCommand {
         /// Signed offset: 0, +15m, -10m, +90s.
         #[arg(allow_hyphen_values = true)]
         offset: String,
+    },
+}
+
+/// `spirelab rules ...`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check a rules file with promtool inside the lab's Prometheus, copy it into
+    /// /etc/prometheus/rules.d/, reload Prometheus and wait until its groups evaluate
+    /// cleanly. A file of the same name replaces the one loaded before.
+    Load {
+        /// The rules file, such as my-rules.yml.
+        file: String,
     },
 }
 

@@ -5,12 +5,13 @@ use std::future::Future;
 use std::path::Path;
 
 use super::Error;
-use super::args::{Cli, ClockCommand, Command, ImagesCommand, ScenarioCommand};
+use super::args::{Cli, ClockCommand, Command, ImagesCommand, RulesCommand, ScenarioCommand};
 use crate::engine::Engine;
 use crate::grader::{self, GradeOptions};
 use crate::images::{self, ImageSet, build::Outcome};
 use crate::lab::grafana::GrafanaOutcome;
 use crate::lab::{self, Lab, LabSpec, down, status, up};
+use crate::prometheus::rules::RulesSource;
 use crate::report::{self, Format, ImageRow, Reporter, ScenarioRow};
 use crate::scenario::{self, Scenario, builtin, load::Loaded, runner, session};
 
@@ -64,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         } => set_clock(lab, &agent, &offset, &reporter).await,
         Command::List { dir } => list(&dir, &reporter),
         Command::Scenario(ScenarioCommand::Check { files }) => check(&files, &reporter),
+        Command::Rules(RulesCommand::Load { file }) => load_rules(lab, &file, &reporter).await,
         Command::Images(ImagesCommand::Build) => build_images(&reporter).await,
         Command::Images(ImagesCommand::List) => list_images(&reporter).await,
     }
@@ -502,6 +504,17 @@ fn check(files: &[String], reporter: &Reporter) -> Result<(), Error> {
             files.len()
         ))),
     }
+}
+
+async fn load_rules(name: &str, file: &str, reporter: &Reporter) -> Result<(), Error> {
+    let source = RulesSource::read(file)?;
+    let lab = attach_whole(name).await?;
+    let installed = crate::prometheus::rules::install(&lab, &source).await?;
+    reporter.message(&format!(
+        "loaded {file} into lab {name}'s Prometheus as {}",
+        installed.summary()
+    ));
+    Ok(())
 }
 
 async fn build_images(reporter: &Reporter) -> Result<(), Error> {

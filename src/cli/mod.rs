@@ -13,6 +13,7 @@ use crate::engine::EngineError;
 use crate::faults::FaultError;
 use crate::images::ImageError;
 use crate::lab::LabError;
+use crate::prometheus::rules::RulesError;
 use crate::scenario::ScenarioError;
 use args::Cli;
 
@@ -34,6 +35,9 @@ pub enum Error {
     /// A fault step failed.
     #[error(transparent)]
     Fault(#[from] FaultError),
+    /// A rules file could not be loaded.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     /// The Docker engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -60,7 +64,22 @@ pub fn exit_code(error: &Error) -> u8 {
             engine_exit_code(e)
         }
         Error::Lab(_) | Error::Fault(_) => 4,
+        Error::Rules(error) => rules_exit_code(error),
         Error::Interrupted(_) => 130,
+    }
+}
+
+/// A learner's file that cannot be loaded is bad input; the rest is the lab failing.
+fn rules_exit_code(error: &RulesError) -> u8 {
+    match error {
+        RulesError::Read { .. }
+        | RulesError::Parse { .. }
+        | RulesError::Shape { .. }
+        | RulesError::Invalid { .. }
+        | RulesError::Unhealthy { .. } => 2,
+        RulesError::NoPromtool => 3,
+        RulesError::Engine(e) => engine_exit_code(e),
+        RulesError::Reload { .. } | RulesError::NotLoaded { .. } | RulesError::Prometheus(_) => 4,
     }
 }
 

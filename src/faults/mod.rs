@@ -10,6 +10,7 @@ pub mod container;
 pub mod entry;
 pub mod exec;
 pub mod recreate;
+pub mod rules;
 pub mod wait;
 
 use crate::lab::{Lab, LabError};
@@ -62,6 +63,9 @@ pub enum FaultError {
     /// A SPIRE CLI call failed.
     #[error("failed to change registration entries")]
     Spire(#[from] SpireError),
+    /// A rules file could not be loaded into the lab's Prometheus.
+    #[error("failed to load a rules file into Prometheus")]
+    Rules(#[from] crate::prometheus::rules::RulesError),
     /// A lab operation failed.
     #[error(transparent)]
     Lab(#[from] LabError),
@@ -90,6 +94,7 @@ pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
             Ok(())
         }
         Step::WaitFor(wait_for) => wait::wait_for(lab, wait_for).await,
+        Step::Rules(step) => rules::load(lab, step).await,
         other => container::apply(lab, other).await,
     }
 }

@@ -9,7 +9,7 @@ use crate::scenario::model::WaitFor;
 /// Polls the step's check until it passes or its bound runs out.
 pub async fn wait_for(lab: &Lab, step: &WaitFor) -> Result<(), FaultError> {
     let check = &step.check;
-    let label = format!("{} {}", check.kind(), check.subject().name());
+    let label = format!("{} {}", check.kind(), check.subject_text());
     let options = GradeOptions {
         since: None,
         wait: false,

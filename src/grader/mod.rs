@@ -125,7 +125,7 @@ pub async fn run_check(lab: &Lab, check: &Check, options: GradeOptions) -> Check
     let finding = checks::run(lab, check, options).await;
     CheckResult {
         check: check.kind().to_string(),
-        subject: check.subject().name().to_string(),
+        subject: check.subject_text(),
         passed: finding.passed,
         points: if finding.passed { points } else { 0 },
         max_points: points,

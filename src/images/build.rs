@@ -14,7 +14,8 @@ use super::base::BASE_IMAGE;
 use super::{ImageError, ImageSet, inputs};
 use crate::engine::{Engine, labels};
 use crate::lab::clock::CLOCKSHIFT_BIN;
-use crate::lab::paths::{PROBE_BIN, PROMETHEUS_BIN, SPIRE_AGENT_BIN, SPIRE_SERVER_BIN};
+use crate::lab::paths::{PROBE_BIN, PROMETHEUS_BIN, PROMTOOL_BIN};
+use crate::lab::paths::{SPIRE_AGENT_BIN, SPIRE_SERVER_BIN};
 
 /// What goes into one image: a Dockerfile and the files it copies.
 pub struct BuildPlan {
@@ -44,6 +45,7 @@ pub fn plans(images: &ImageSet) -> Result<Vec<BuildPlan>, ImageError> {
     let clockshift = inputs::clockshift_binary()?;
     let probe = inputs::probe_binary()?;
     let prometheus = inputs::prometheus_binary()?;
+    let promtool = inputs::promtool_binary()?;
     let copy = |name: &str, to: &str| format!("COPY {name} {to}\n");
     let from = format!("FROM {BASE_IMAGE}\n");
     let mut plans = vec![
@@ -82,10 +84,14 @@ pub fn plans(images: &ImageSet) -> Result<Vec<BuildPlan>, ImageError> {
         BuildPlan {
             image: images.prometheus.image.clone(),
             dockerfile: format!(
-                "{from}{}RUN mkdir -p /prometheus\n",
-                copy("prometheus", PROMETHEUS_BIN)
+                "{from}{}{}RUN mkdir -p /prometheus\n",
+                copy("prometheus", PROMETHEUS_BIN),
+                copy("promtool", PROMTOOL_BIN)
             ),
-            files: vec![("prometheus".into(), prometheus)],
+            files: vec![
+                ("prometheus".into(), prometheus),
+                ("promtool".into(), promtool),
+            ],
         },
     ];
     let overridden: Vec<&str> = images

@@ -71,6 +71,15 @@ pub fn prometheus_binary() -> Result<PathBuf, ImageError> {
     existing(path, "prometheus", "install Debian's prometheus package")
 }
 
+/// promtool, from the same package unless `SPIRELAB_PROMTOOL_BIN` says; the lab's
+/// Prometheus runs it to check a learner's rules before loading them.
+pub fn promtool_binary() -> Result<PathBuf, ImageError> {
+    let path = std::env::var_os("SPIRELAB_PROMTOOL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/promtool"));
+    existing(path, "promtool", "install Debian's prometheus package")
+}
+
 fn sibling_of_current_exe(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     let dir = exe.parent().map(PathBuf::from).unwrap_or_default();

@@ -124,7 +124,9 @@ impl Lab {
     pub fn component_files(&self, name: &str) -> &'static [&'static str] {
         match name {
             "server" => &[SERVER_CONF, X509POP_CA],
-            "prometheus" => &[PROMETHEUS_CONF, PROMETHEUS_RULES],
+            // TODO: rule files a learner installed in PROMETHEUS_RULES_DIR are not carried
+            // over when Prometheus is recreated; no scenario recreates it yet.
+            "prometheus" => &[PROMETHEUS_CONF, PROMETHEUS_RULES, PROMETHEUS_RULES_README],
             _ if self.spec.agent(name).is_some() => {
                 &[AGENT_CONF, AGENT_CERT, AGENT_KEY, AGENT_BUNDLE]
             }

@@ -9,6 +9,8 @@ pub const SPIRE_AGENT_BIN: &str = "/opt/spire/bin/spire-agent";
 pub const PROBE_BIN: &str = "/usr/local/bin/spirelab-probe";
 /// The Prometheus binary, as in Prometheus's official image.
 pub const PROMETHEUS_BIN: &str = "/bin/prometheus";
+/// promtool, next to Prometheus as in its official image.
+pub const PROMTOOL_BIN: &str = "/bin/promtool";
 
 /// The server's config file.
 pub const SERVER_CONF: &str = "/etc/spire/server.conf";
@@ -38,6 +40,12 @@ pub const SOCKET: &str = "/run/spire/sockets/agent.sock";
 pub const PROMETHEUS_CONF: &str = "/etc/prometheus/prometheus.yml";
 /// Prometheus's alert rules.
 pub const PROMETHEUS_RULES: &str = "/etc/prometheus/rules/spire.yml";
+/// The directory of a learner's own rule files: Prometheus loads every `*.yml` and `*.yaml`
+/// in it, besides [`PROMETHEUS_RULES`].
+pub const PROMETHEUS_RULES_DIR: &str = "/etc/prometheus/rules.d";
+/// A file placed in [`PROMETHEUS_RULES_DIR`] at `up`, so the directory exists for
+/// `docker cp` and says what it is for.
+pub const PROMETHEUS_RULES_README: &str = "/etc/prometheus/rules.d/README";
 
 /// SPIRE's telemetry port on the server and agents.
 pub const TELEMETRY_PORT: u16 = 9988;

@@ -113,12 +113,14 @@ plugins {{
     )
 }
 
-/// Prometheus's config: the server, every agent and every workload probe, each target
-/// labelled with its `component`.
+/// Prometheus's config: the shipped rules and every rules file in the learner's directory,
+/// then the server, every agent and every workload probe, each target labelled with its
+/// `component`.
 pub fn prometheus_conf(spec: &LabSpec) -> String {
     let mut text = format!(
         "global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n\
-         rule_files:\n  - {PROMETHEUS_RULES}\n\nscrape_configs:\n"
+         rule_files:\n  - {PROMETHEUS_RULES}\n  - {PROMETHEUS_RULES_DIR}/*.yml\n  \
+         - {PROMETHEUS_RULES_DIR}/*.yaml\n\nscrape_configs:\n"
     );
     let agents: Vec<&str> = spec.agents.iter().map(|a| a.name.as_str()).collect();
     let workloads: Vec<&str> = spec.workloads.iter().map(|w| w.name.as_str()).collect();
@@ -140,6 +142,16 @@ fn scrape_job(text: &mut String, job: &str, hosts: &[&str], port: u16) {
 
 /// The alert rules Prometheus loads, shipped in monitoring/prometheus/alerts.yml.
 pub const ALERT_RULES: &str = include_str!("../../monitoring/prometheus/alerts.yml");
+
+/// What [`PROMETHEUS_RULES_README`] says.
+pub const RULES_README: &str = "\
+Your own Prometheus rule files go here. Prometheus loads every *.yml and *.yaml file in this
+directory, besides spirelab's rules in /etc/prometheus/rules/spire.yml, when it starts or
+reloads. Install one with `spirelab rules load FILE` (checks it with promtool, reloads and
+waits until its groups evaluate), or by hand:
+  docker cp my-rules.yml spirelab-<lab>-prometheus:/etc/prometheus/rules.d/
+  curl -s -X POST http://127.0.0.1:<port>/-/reload
+";
 
 /// The names of the alerts in [`ALERT_RULES`].
 pub fn alert_names() -> Vec<String> {
@@ -186,6 +198,14 @@ mod tests {
             names.contains(&"SpireWorkloadNoIdentity".to_string()),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn prometheus_loads_the_shipped_rules_and_the_learner_directory() {
+        let text = prometheus_conf(&LabSpec::default());
+        let rule_files = "rule_files:\n  - /etc/prometheus/rules/spire.yml\n  \
+                          - /etc/prometheus/rules.d/*.yml\n  - /etc/prometheus/rules.d/*.yaml\n";
+        assert!(text.contains(rule_files), "{text}");
     }
 
     #[test]

@@ -218,6 +218,7 @@ async fn start_prometheus(lab: &Lab, run: &str) -> Result<(), LabError> {
     let files = [
         FileSpec::public(PROMETHEUS_CONF, render::prometheus_conf(&lab.spec)),
         FileSpec::public(PROMETHEUS_RULES, render::ALERT_RULES),
+        FileSpec::public(PROMETHEUS_RULES_README, render::RULES_README),
     ];
     lab.start_component(&lab.prometheus_plan(run), &files).await
 }

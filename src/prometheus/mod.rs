@@ -1,6 +1,10 @@
-//! A small client for the lab's Prometheus HTTP API: instant queries, metric names and
-//! alerts. The grader reads alerts through it; tests use it to prove metric names and
-//! dashboard queries on a live lab.
+//! A small client for the lab's Prometheus HTTP API: instant queries, metric names, alerts,
+//! loaded rules and reloads. The grader reads alerts and rules through it; [`rules`] installs
+//! a learner's rules file with it; tests use it to prove metric names and dashboard queries
+//! on a live lab.
+
+pub mod promql;
+pub mod rules;
 
 use serde::Deserialize;
 
@@ -28,6 +32,14 @@ pub enum PrometheusError {
         /// The query or path.
         what: String,
         /// Prometheus's error text.
+        message: String,
+    },
+    /// Prometheus refused to reload its configuration.
+    #[error("Prometheus at {url} refused to reload its configuration: {message}")]
+    Reload {
+        /// The reload URL.
+        url: String,
+        /// What Prometheus answered.
         message: String,
     },
     /// Finding the port failed.
@@ -63,6 +75,41 @@ impl Alert {
     }
 }
 
+/// A rule group as Prometheus has loaded it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RuleGroup {
+    /// The group's name.
+    pub name: String,
+    /// The rules file it came from, as Prometheus opened it.
+    pub file: String,
+    /// Its rules.
+    pub rules: Vec<LoadedRule>,
+}
+
+/// One loaded alerting or recording rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LoadedRule {
+    /// The alert's name, or the series a recording rule writes.
+    pub name: String,
+    /// Its PromQL expression.
+    pub query: String,
+    /// `ok`, `err`, or `unknown` before its first evaluation.
+    pub health: String,
+    /// The last evaluation's error.
+    #[serde(default, rename = "lastError")]
+    pub last_error: Option<String>,
+    /// `alerting` or `recording`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl LoadedRule {
+    /// True for an alerting rule.
+    pub fn is_alert(&self) -> bool {
+        self.kind == "alerting"
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 struct Envelope<T> {
@@ -82,6 +129,11 @@ struct QueryData {
 #[derive(Deserialize)]
 struct AlertData {
     alerts: Vec<Alert>,
+}
+
+#[derive(Deserialize)]
+struct RuleData {
+    groups: Vec<RuleGroup>,
 }
 
 /// A lab's Prometheus.
@@ -160,5 +212,31 @@ impl Prometheus {
     pub async fn alerts(&self) -> Result<Vec<Alert>, PrometheusError> {
         let data: AlertData = self.get("/api/v1/alerts", &[]).await?;
         Ok(data.alerts)
+    }
+
+    /// Every rule group Prometheus has loaded, with each rule's health.
+    pub async fn rule_groups(&self) -> Result<Vec<RuleGroup>, PrometheusError> {
+        let data: RuleData = self.get("/api/v1/rules", &[]).await?;
+        Ok(data.groups)
+    }
+
+    /// Asks Prometheus to read its configuration and rule files again
+    /// (`--web.enable-lifecycle`); fails with Prometheus's answer when it refuses.
+    pub async fn reload(&self) -> Result<(), PrometheusError> {
+        let url = format!("{}/-/reload", self.base);
+        let request_error = |source| PrometheusError::Request {
+            url: url.clone(),
+            source,
+        };
+        let response = self.http.post(&url).send().await.map_err(request_error)?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        Err(PrometheusError::Reload {
+            url,
+            message: format!("{status}: {}", body.trim()),
+        })
     }
 }

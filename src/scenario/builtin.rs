@@ -1,4 +1,5 @@
-//! The scenarios shipped inside the binary, so `spirelab break NAME` works anywhere.
+//! The scenarios shipped inside the binary, so `spirelab break NAME` works anywhere, and the
+//! files their `rules` steps load.
 
 /// Name and YAML text of each built-in scenario.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -26,6 +27,26 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "clock-skew-behind",
         include_str!("../../scenarios/clock-skew-behind.yaml"),
     ),
+    (
+        "monitoring-fetch-denied",
+        include_str!("../../scenarios/monitoring-fetch-denied.yaml"),
+    ),
+];
+
+/// Files the built-in scenarios refer to, by their path relative to `scenarios/`.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "monitoring/fetch-denied.yml",
+        include_str!("../../scenarios/monitoring/fetch-denied.yml"),
+    ),
+    (
+        "monitoring/invented-metric.yml",
+        include_str!("../../scenarios/monitoring/invented-metric.yml"),
+    ),
+    (
+        "monitoring/every-agent.yml",
+        include_str!("../../scenarios/monitoring/every-agent.yml"),
+    ),
 ];
 
 /// The YAML of the built-in scenario `name`.
@@ -33,5 +54,14 @@ pub fn find(name: &str) -> Option<&'static str> {
     BUILTIN
         .iter()
         .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// The text of the built-in scenarios' file `path` (relative to `scenarios/`).
+pub fn file(path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    FILES
+        .iter()
+        .find(|(p, _)| *p == path)
         .map(|(_, text)| *text)
 }

@@ -6,9 +6,12 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::builtin;
-use super::model::{Check, ConfigStep, Recreate, Scenario, Step, Subject, WorkloadIntact};
+use super::model::{
+    Check, ConfigStep, LabelMatchers, Recreate, RulesStep, Scenario, Step, Subject, WorkloadIntact,
+};
 use crate::lab::clock;
 use crate::lab::{LabSpec, SpecError};
+use crate::prometheus::rules::{RuleFile, RulesError, RulesSource};
 
 /// A scenario that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,21 @@ pub enum ScenarioError {
         column: u64,
         /// What is wrong.
         message: String,
+    },
+    /// A `rules` step names a file that cannot be read or is not a rules file.
+    #[error("{origin}:{line}:{column}: rules file {file:?} cannot be used")]
+    RulesFile {
+        /// The scenario file or built-in name.
+        origin: String,
+        /// 1-based line of the `file:` value.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// The path as written.
+        file: String,
+        /// What is wrong with it.
+        #[source]
+        source: Box<RulesError>,
     },
     /// The `lab:` section describes a lab that cannot be built.
     #[error("{origin}:{line}:{column}: lab: {source}")]
@@ -113,7 +131,7 @@ pub fn resolve(name_or_path: &str) -> Result<Loaded, ScenarioError> {
 
 /// Parses and validates scenario `text` read from `origin`.
 pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
-    let scenario: Scenario =
+    let mut scenario: Scenario =
         serde_saphyr::from_str(text).map_err(|error| syntax(origin, &error))?;
     let lab_error = |source: SpecError| {
         let (line, column) = locate_in_lab(text, &source);
@@ -125,7 +143,8 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
         }
     };
     scenario.lab.validate().map_err(lab_error)?;
-    validate(origin, &scenario)?;
+    let rule_alerts = attach_rule_files(origin, &mut scenario)?;
+    validate(origin, &scenario, &rule_alerts)?;
     Ok(Loaded {
         origin: origin.to_string(),
         scenario,
@@ -156,8 +175,72 @@ fn first_line_without_position(text: &str) -> String {
     message.trim().to_string()
 }
 
-fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
+/// Reads the file of every `rules` step, relative to the scenario file (or from the
+/// built-in files for a built-in scenario), and returns the alerts those files define.
+fn attach_rule_files(origin: &str, scenario: &mut Scenario) -> Result<Vec<String>, ScenarioError> {
+    let fixes = scenario.wrong_fixes.iter_mut().flat_map(|f| &mut f.steps);
+    let steps = scenario
+        .break_steps
+        .iter_mut()
+        .chain(&mut scenario.solve)
+        .chain(fixes);
+    let mut alerts = Vec::new();
+    for step in steps {
+        if let Step::Rules(rules) = step {
+            let (source, file) =
+                read_rule_file(origin, rules).map_err(|source| ScenarioError::RulesFile {
+                    origin: origin.to_string(),
+                    line: rules.file.referenced.line(),
+                    column: rules.file.referenced.column(),
+                    file: rules.file.value.clone(),
+                    source: Box::new(source),
+                })?;
+            alerts.extend(file.alert_names());
+            rules.source = Some(source);
+        }
+    }
+    Ok(alerts)
+}
+
+fn read_rule_file(origin: &str, step: &RulesStep) -> Result<(RulesSource, RuleFile), RulesError> {
+    let written = step.file.value.as_str();
+    let not_found = |path: &str| RulesError::Read {
+        path: path.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such built-in file"),
+    };
+    let source = match origin.strip_prefix("builtin:") {
+        Some(_) => RulesSource {
+            origin: format!("builtin:{written}"),
+            text: builtin::file(written)
+                .ok_or_else(|| not_found(written))?
+                .to_string(),
+        },
+        None if Path::new(written).is_absolute() => {
+            return Err(RulesError::Shape {
+                origin: written.to_string(),
+                problem: "a rules file is named relative to the scenario file".into(),
+            });
+        }
+        None => {
+            let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
+            RulesSource::read(&dir.join(written).display().to_string())?
+        }
+    };
+    let file = RuleFile::parse(&source)?;
+    Ok((source, file))
+}
+
+fn validate(
+    origin: &str,
+    scenario: &Scenario,
+    rule_alerts: &[String],
+) -> Result<(), ScenarioError> {
     let lab = &scenario.lab;
+    let known = Known {
+        lab,
+        shipped_alerts: crate::lab::render::alert_names(),
+        rule_alerts,
+    };
     let invalid = |(at, message): Problem<'_>| ScenarioError::Invalid {
         origin: origin.to_string(),
         line: at.referenced.line(),
@@ -171,13 +254,13 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
         .chain(&scenario.solve)
         .chain(fixes)
     {
-        validate_step(lab, step).map_err(invalid)?;
+        validate_step(&known, step).map_err(invalid)?;
     }
     for check in scenario.broken.checks.iter().chain(&scenario.grade) {
-        validate_check(lab, check).map_err(invalid)?;
+        validate_check(&known, check).map_err(invalid)?;
     }
     for alert in scenario.alerts.iter().flat_map(|a| &a.expected) {
-        known_alert(alert).map_err(invalid)?;
+        known.alert(alert).map_err(invalid)?;
     }
     if scenario.grade.is_empty() {
         let message = "grade: a scenario needs at least one graded check".to_string();
@@ -192,6 +275,34 @@ fn validate(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
 }
 
 type Problem<'a> = (&'a Spanned<String>, String);
+
+/// What names a scenario may refer to.
+struct Known<'a> {
+    lab: &'a LabSpec,
+    /// Alerts of monitoring/prometheus/alerts.yml.
+    shipped_alerts: Vec<String>,
+    /// Alerts defined by the rules files the scenario loads.
+    rule_alerts: &'a [String],
+}
+
+impl Known<'_> {
+    fn alert<'a>(&self, name: &'a Spanned<String>) -> Result<(), Problem<'a>> {
+        let known = |list: &[String]| list.contains(&name.value);
+        if known(&self.shipped_alerts) || known(self.rule_alerts) {
+            return Ok(());
+        }
+        let mut message = format!(
+            "unknown alert {:?}; monitoring/prometheus/alerts.yml defines {}",
+            name.value,
+            self.shipped_alerts.join(", ")
+        );
+        if !self.rule_alerts.is_empty() {
+            let theirs = self.rule_alerts.join(", ");
+            message.push_str(&format!(", and the scenario's rules files define {theirs}"));
+        }
+        Err((name, message))
+    }
+}
 
 /// Where in the `lab:` section the value a [`SpecError`] is about stands: the lab's
 /// fields are plain values, so the position is found in the text.
@@ -216,9 +327,10 @@ fn locate_in_lab(text: &str, error: &SpecError) -> (u64, u64) {
     (line as u64 + 1, column as u64 + 1)
 }
 
-fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
+fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a>> {
+    let lab = known.lab;
     match step {
-        Step::EntryCreate(_) | Step::Wait(_) => Ok(()),
+        Step::EntryCreate(_) | Step::Wait(_) | Step::Rules(_) => Ok(()),
         Step::EntryUpdate(update) => known_workload(lab, &update.workload),
         Step::EntryRestore(r) | Step::EntryDelete(r) => known_workload(lab, &r.workload),
         Step::Recreate(r) => validate_recreate(lab, r),
@@ -239,7 +351,7 @@ fn validate_step<'a>(lab: &LabSpec, step: &'a Step) -> Result<(), Problem<'a>> {
             known_component(lab, &c.component)
         }
         Step::Disconnect(c) | Step::Connect(c) => known_component(lab, &c.component),
-        Step::WaitFor(w) => validate_check(lab, &w.check),
+        Step::WaitFor(w) => validate_check(known, &w.check),
     }
 }
 
@@ -283,7 +395,11 @@ fn validate_config<'a>(lab: &LabSpec, config: &'a ConfigStep) -> Result<(), Prob
     ))
 }
 
-fn validate_check<'a>(lab: &LabSpec, check: &'a Check) -> Result<(), Problem<'a>> {
+fn validate_check<'a>(known: &Known<'_>, check: &'a Check) -> Result<(), Problem<'a>> {
+    let lab = known.lab;
+    if let Check::AlertFiring(c) | Check::AlertClear(c) = check {
+        validate_labels(&c.labels)?;
+    }
     if let Check::WorkloadIntact(WorkloadIntact {
         agent: Some(agent), ..
     }) = check
@@ -294,8 +410,48 @@ fn validate_check<'a>(lab: &LabSpec, check: &'a Check) -> Result<(), Problem<'a>
         Subject::Workload(name) => known_workload(lab, name),
         Subject::Agent(name) => known_agent(lab, name),
         Subject::Component(name) => known_component(lab, name),
-        Subject::Alert(name) => known_alert(name),
+        Subject::Alert(name) => known.alert(name),
     }
+}
+
+/// Label names as Prometheus allows them (not reserved, not `alertname`), each once, each
+/// with a value.
+fn validate_labels(labels: &LabelMatchers) -> Result<(), Problem<'_>> {
+    for (i, (name, value)) in labels.0.iter().enumerate() {
+        let mut chars = name.value.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid || name.value.starts_with("__") {
+            let message = format!(
+                "label name {:?} is not a Prometheus label name (letters, digits and '_', \
+                 not starting with a digit or \"__\")",
+                name.value
+            );
+            return Err((name, message));
+        }
+        if name.value == "alertname" {
+            return Err((
+                name,
+                "give the alert's name as `alert:`, not as a label".into(),
+            ));
+        }
+        if labels.0[..i]
+            .iter()
+            .any(|(earlier, _)| earlier.value == name.value)
+        {
+            return Err((name, format!("label {:?} is given twice", name.value)));
+        }
+        if value.value.is_empty() {
+            let message = format!(
+                "label {:?} needs a value; leave it out to accept any value",
+                name.value
+            );
+            return Err((value, message));
+        }
+    }
+    Ok(())
 }
 
 fn validate_wrong_fixes(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
@@ -356,21 +512,6 @@ fn known_component<'a>(lab: &LabSpec, name: &'a Spanned<String>) -> Result<(), P
         name,
         format!(
             "unknown component {:?}; the lab has {}",
-            name.value,
-            known.join(", ")
-        ),
-    ))
-}
-
-fn known_alert(name: &Spanned<String>) -> Result<(), Problem<'_>> {
-    let known = crate::lab::render::alert_names();
-    if known.contains(&name.value) {
-        return Ok(());
-    }
-    Err((
-        name,
-        format!(
-            "unknown alert {:?}; monitoring/prometheus/alerts.yml defines {}",
             name.value,
             known.join(", ")
         ),
@@ -456,6 +597,132 @@ mod tests {
         let error = error_of(&text);
         assert!(
             error.starts_with("s.yaml:7:3: lab: ca_ttl (5m) must be at least six times"),
+            "{error}"
+        );
+    }
+
+    fn alert_grade(labels: &str) -> String {
+        format!(
+            "{HEAD}break: []\ngrade:\n  - alert_firing:\n      \
+             alert: SpireWorkloadNoIdentity\n      labels: {labels}\n"
+        )
+    }
+
+    #[test]
+    fn alert_label_matchers_are_read_in_order() {
+        let loaded = load(
+            "s.yaml",
+            &alert_grade("{ component: agent-1, job: spire-agent }"),
+        );
+        let grade = &loaded.unwrap().scenario.grade;
+        let Check::AlertFiring(check) = &grade[0] else {
+            panic!("{grade:?}")
+        };
+        assert_eq!(
+            check.labels.selector(),
+            "{component=\"agent-1\", job=\"spire-agent\"}"
+        );
+        assert_eq!(
+            grade[0].subject_text(),
+            "SpireWorkloadNoIdentity{component=\"agent-1\", job=\"spire-agent\"}"
+        );
+    }
+
+    #[test]
+    fn bad_alert_label_matchers_are_reported_at_their_position() {
+        assert_eq!(
+            error_of(&alert_grade("{ 1component: agent-1 }")),
+            "s.yaml:9:17: label name \"1component\" is not a Prometheus label name (letters, \
+             digits and '_', not starting with a digit or \"__\")"
+        );
+        assert_eq!(
+            error_of(&alert_grade("{ alertname: X }")),
+            "s.yaml:9:17: give the alert's name as `alert:`, not as a label"
+        );
+        assert_eq!(
+            error_of(&alert_grade("{ component: \"\" }")),
+            "s.yaml:9:28: label \"component\" needs a value; leave it out to accept any value"
+        );
+        let error = error_of(&alert_grade("[component, agent-1]"));
+        assert!(
+            error.starts_with("s.yaml:9:15: ") && error.contains("mapping"),
+            "{error}"
+        );
+    }
+
+    /// A directory of its own under the system's temporary directory.
+    fn scratch_dir(test: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("spirelab-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("monitoring")).unwrap();
+        dir
+    }
+
+    const MY_RULES: &str = "groups:\n  - name: g\n    rules:\n      - alert: MyAlert\n        \
+                            expr: vector(1)\n";
+
+    fn rules_scenario(file: &str) -> String {
+        format!(
+            "{HEAD}break: []\nwrong_fixes:\n  - name: f\n    steps:\n      \
+             - rules: {{ file: {file} }}\n    fails: [alert_firing]\n\
+             grade:\n  - alert_firing: {{ alert: MyAlert }}\n"
+        )
+    }
+
+    #[test]
+    fn a_rules_step_reads_its_file_next_to_the_scenario_and_defines_its_alerts() {
+        let dir = scratch_dir("rules-ok");
+        std::fs::write(dir.join("monitoring/my.yml"), MY_RULES).unwrap();
+        let origin = dir.join("s.yaml").display().to_string();
+        let loaded = load(&origin, &rules_scenario("monitoring/my.yml")).unwrap();
+        let Step::Rules(step) = &loaded.scenario.wrong_fixes[0].steps[0] else {
+            panic!("not a rules step")
+        };
+        let source = step.source.as_ref().unwrap();
+        assert_eq!(
+            source.origin,
+            dir.join("monitoring/my.yml").display().to_string()
+        );
+        assert_eq!(source.text, MY_RULES);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_rules_step_with_a_missing_absolute_or_bad_file_is_reported_at_the_file() {
+        let dir = scratch_dir("rules-bad");
+        std::fs::write(dir.join("monitoring/bad.yml"), "alert: MyAlert\n").unwrap();
+        let origin = dir.join("s.yaml").display().to_string();
+        let error_for = |file: &str| {
+            let error = load(&origin, &rules_scenario(file)).unwrap_err();
+            crate::probe::watch::error_chain(&error).replace(&origin, "s.yaml")
+        };
+        let missing = error_for("monitoring/none.yml");
+        assert!(
+            missing.starts_with(
+                "s.yaml:9:24: rules file \"monitoring/none.yml\" cannot be used: \
+                                 failed to read rules file"
+            ),
+            "{missing}"
+        );
+        assert!(
+            error_for("/etc/x.yml")
+                .ends_with("a rules file is named relative to the scenario file"),
+            "{}",
+            error_for("/etc/x.yml")
+        );
+        let bad = error_for("monitoring/bad.yml");
+        assert!(
+            bad.contains("bad.yml is not a Prometheus rules file"),
+            "{bad}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_alert_no_rules_file_defines_is_unknown() {
+        let text = format!("{HEAD}break: []\ngrade:\n  - rule_loaded: {{ alert: MyAlert }}\n");
+        let error = error_of(&text);
+        assert!(
+            error.starts_with("s.yaml:7:27: unknown alert \"MyAlert\"; monitoring/prometheus"),
             "{error}"
         );
     }

@@ -1,6 +1,7 @@
 //! Scenario files: parsing with positions, validation before anything starts, the
 //! built-in catalogue, and the runner that plays a scenario end to end.
 
+pub mod alert_watch;
 pub mod builtin;
 pub mod load;
 pub mod model;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::lab::LabSpec;
+use crate::prometheus::rules::RulesSource;
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,39 +53,15 @@ pub struct Scenario {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Alerts {
-    /// Alert names, as in monitoring/prometheus/alerts.yml.
+    /// Alert names, as in monitoring/prometheus/alerts.yml or a rules file the scenario
+    /// loads.
     pub expected: Vec<Spanned<String>>,
-    /// How long after the break each may take to fire.
+    /// How long each may take to fire, from the moment the break steps start being applied.
     #[serde(with = "humantime_serde")]
     pub fire_within: Duration,
-    /// How long after the fix each may take to clear.
+    /// How long each may take to clear, from the moment the last solve step was applied.
     #[serde(with = "humantime_serde")]
     pub clear_within: Duration,
-}
-
-impl Alerts {
-    /// The expectations as checks: firing after the break, or clear after the fix.
-    pub fn checks(&self, firing: bool) -> Vec<Check> {
-        let check = |alert: &Spanned<String>| {
-            let within = if firing {
-                self.fire_within
-            } else {
-                self.clear_within
-            };
-            let params = AlertCheck {
-                alert: alert.clone(),
-                within,
-                points: 1,
-                hint: None,
-            };
-            if firing {
-                Check::AlertFiring(params)
-            } else {
-                Check::AlertClear(params)
-            }
-        };
-        self.expected.iter().map(check).collect()
-    }
 }
 
 /// What `break` confirms before handing the lab to the learner.
@@ -108,6 +85,10 @@ pub struct WrongFix {
     pub steps: Vec<Step>,
     /// The grade check kinds that must fail after it, such as `svid`.
     pub fails: Vec<String>,
+    /// Grade it as `spirelab grade` does, waiting up to each check's bound (for checks that
+    /// need time, such as an alert that must fire); by default it is judged at once.
+    #[serde(default)]
+    pub grade_waits: bool,
 }
 
 /// One step that changes the lab.
@@ -150,6 +131,8 @@ pub enum Step {
     Wait(Duration),
     /// Wait until a check passes.
     WaitFor(WaitFor),
+    /// Load a Prometheus rules file into the lab's Prometheus, as `spirelab rules load` does.
+    Rules(RulesStep),
 }
 
 /// Parameters of [`Step::EntryCreate`].
@@ -254,6 +237,23 @@ pub struct WaitFor {
     pub check: Box<Check>,
 }
 
+/// Parameters of [`Step::Rules`].
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesStep {
+    /// The rules file, relative to the scenario file.
+    pub file: Spanned<String>,
+    /// The file's path and text, filled in when the scenario is loaded.
+    #[serde(skip)]
+    pub source: Option<RulesSource>,
+}
+
+impl std::fmt::Debug for RulesStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RulesStep({})", self.file.value)
+    }
+}
+
 /// A step or check about one workload.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -301,6 +301,8 @@ pub enum Check {
     AlertFiring(AlertCheck),
     /// A Prometheus alert is neither pending nor firing.
     AlertClear(AlertCheck),
+    /// Prometheus has loaded a rule defining an alert, and its last evaluation worked.
+    RuleLoaded(RuleCheck),
 }
 
 fn one_point() -> u32 {
@@ -444,8 +446,13 @@ pub struct LogSymptom {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertCheck {
-    /// The alert's name, as in monitoring/prometheus/alerts.yml.
+    /// The alert's name, as in monitoring/prometheus/alerts.yml or a rules file the
+    /// scenario loads.
     pub alert: Spanned<String>,
+    /// Only alerts carrying each of these labels with exactly this value count, such as
+    /// `{component: agent-1}`.
+    #[serde(default)]
+    pub labels: LabelMatchers,
     /// When grading may wait: how long the alert may take to reach the wanted state.
     #[serde(default = "three_minutes", with = "humantime_serde")]
     pub within: Duration,
@@ -459,6 +466,72 @@ pub struct AlertCheck {
 
 fn three_minutes() -> Duration {
     Duration::from_secs(180)
+}
+
+/// Label names and the values an alert must carry, in the order written, each with its
+/// position in the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelMatchers(pub Vec<(Spanned<String>, Spanned<String>)>);
+
+impl LabelMatchers {
+    /// True when `labels` has every matcher's label with its value.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.0
+            .iter()
+            .all(|(name, value)| labels.get(&name.value) == Some(&value.value))
+    }
+
+    /// `{name="value", ...}`, or nothing without matchers.
+    pub fn selector(&self) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let pairs: Vec<String> = self
+            .0
+            .iter()
+            .map(|(n, v)| format!("{}={:?}", n.value, v.value))
+            .collect();
+        format!("{{{}}}", pairs.join(", "))
+    }
+}
+
+impl<'de> Deserialize<'de> for LabelMatchers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = LabelMatchers;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of label names to values, such as { component: agent-1 }")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<Spanned<String>, Spanned<String>>()? {
+                    pairs.push(pair);
+                }
+                Ok(LabelMatchers(pairs))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Parameters of [`Check::RuleLoaded`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleCheck {
+    /// The alert a loaded rule must define.
+    pub alert: Spanned<String>,
+    /// Points for passing.
+    #[serde(default = "one_point")]
+    pub points: u32,
+    /// Shown when the check fails.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 /// What a check is about, for reports and validation.
@@ -501,6 +574,7 @@ impl Check {
             Check::LogContains(_) => "log_contains",
             Check::AlertFiring(_) => "alert_firing",
             Check::AlertClear(_) => "alert_clear",
+            Check::RuleLoaded(_) => "rule_loaded",
         }
     }
 
@@ -516,6 +590,17 @@ impl Check {
             Check::ClockOffset(c) => Subject::Agent(&c.component),
             Check::LogContains(c) => Subject::Component(&c.component),
             Check::AlertFiring(c) | Check::AlertClear(c) => Subject::Alert(&c.alert),
+            Check::RuleLoaded(c) => Subject::Alert(&c.alert),
+        }
+    }
+
+    /// The subject as reports show it: its name, and an alert check's label matchers.
+    pub fn subject_text(&self) -> String {
+        match self {
+            Check::AlertFiring(c) | Check::AlertClear(c) => {
+                format!("{}{}", c.alert.value, c.labels.selector())
+            }
+            other => other.subject().name().to_string(),
         }
     }
 
@@ -531,6 +616,7 @@ impl Check {
             Check::RotationStalled(c) => (c.points, &c.hint),
             Check::LogContains(c) => (c.points, &c.hint),
             Check::AlertFiring(c) | Check::AlertClear(c) => (c.points, &c.hint),
+            Check::RuleLoaded(c) => (c.points, &c.hint),
         };
         (points, hint.as_deref())
     }

@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::alert_watch;
 use super::load::Loaded;
-use super::model::WrongFix;
+use super::model::{Alerts, WrongFix};
 use crate::faults;
+use crate::grader::checks::alert::Wanted;
 use crate::grader::{self, CheckResult, GradeOptions, GradeReport};
 use crate::lab::wait::{self, Poll};
 use crate::lab::{Lab, LabError, down, up};
@@ -29,9 +31,26 @@ pub struct BreakReport {
 
 /// Applies the scenario's fault to `lab` and waits until its symptoms show.
 pub async fn break_lab(lab: &Lab, loaded: &Loaded) -> Result<BreakReport, faults::FaultError> {
-    let scenario = &loaded.scenario;
+    let broken_at = apply_break(lab, loaded).await?;
+    confirm_break(lab, loaded, broken_at).await
+}
+
+/// Applies the scenario's break steps; returns when they started, the moment symptoms and
+/// alerts are measured from.
+pub async fn apply_break(lab: &Lab, loaded: &Loaded) -> Result<OffsetDateTime, faults::FaultError> {
     let broken_at = OffsetDateTime::now_utc();
-    faults::apply_all(lab, &scenario.break_steps).await?;
+    faults::apply_all(lab, &loaded.scenario.break_steps).await?;
+    Ok(broken_at)
+}
+
+/// Waits until the symptoms of a break applied at `broken_at` show, up to the scenario's
+/// bound.
+pub async fn confirm_break(
+    lab: &Lab,
+    loaded: &Loaded,
+    broken_at: OffsetDateTime,
+) -> Result<BreakReport, faults::FaultError> {
+    let scenario = &loaded.scenario;
     let options = GradeOptions {
         since: Some(broken_at),
         wait: false,
@@ -181,7 +200,7 @@ async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<S
         .map_err(|e| format!("the wrong fix failed to apply: {e}"))?;
     let options = GradeOptions {
         since: Some(broken.broken_at),
-        wait: false,
+        wait: fix.grade_waits,
     };
     let report = grader::grade(lab, &scenario.name, &scenario.grade, options).await;
     let caught: Vec<&CheckResult> = report.checks.iter().filter(|c| !c.passed).collect();
@@ -206,7 +225,23 @@ async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<S
 
 /// The phases up to the final grade; stops at the first phase that misbehaves.
 async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
-    let scenario = &loaded.scenario;
+    if !phase_up(lab, report).await {
+        return;
+    }
+    let Some(broken_at) = phase_break(lab, loaded, report).await else {
+        return;
+    };
+    if !phase_grade_before_fix(lab, loaded, broken_at, report).await {
+        return;
+    }
+    let Some(solved_at) = phase_solve(lab, loaded, report).await else {
+        return;
+    };
+    phase_grade(lab, loaded, (broken_at, solved_at), report).await;
+}
+
+/// Starts a fresh lab; a lab that already runs is refused rather than reused.
+async fn phase_up(lab: &Lab, report: &mut RunReport) -> bool {
     let started = Instant::now();
     let outcome = match up::up(lab).await {
         Ok(up::UpOutcome::Started { run }) => Ok(format!("lab {} started (run {run})", lab.name)),
@@ -217,38 +252,54 @@ async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
         )),
         Err(error) => Err(error.to_string()),
     };
-    if !record(report, "up", started, outcome) {
-        return;
-    }
+    record(report, "up", started, outcome)
+}
 
+/// Applies the break, then confirms its symptoms while watching the expected alerts fire,
+/// each within the scenario's bound from the moment the break steps were applied.
+async fn phase_break(lab: &Lab, loaded: &Loaded, report: &mut RunReport) -> Option<OffsetDateTime> {
     let started = Instant::now();
-    let broken = match break_lab(lab, loaded).await {
-        Ok(broken) => broken,
+    let broken_at = match apply_break(lab, loaded).await {
+        Ok(broken_at) => broken_at,
         Err(error) => {
             record(report, "break", started, Err(error.to_string()));
-            return;
+            return None;
         }
     };
-    let detail = evidence_line(&broken.symptoms);
-    let outcome = if broken.confirmed {
-        Ok(detail)
-    } else {
-        Err(format!("symptoms not seen: {detail}"))
+    let applying = started.elapsed();
+    let confirm = timed(confirm_break(lab, loaded, broken_at));
+    let alerts = loaded.scenario.alerts.as_ref();
+    let fire = timed(watch_alerts(lab, alerts, Wanted::Firing, broken_at));
+    let ((broken, confirm_done), (fired, fire_took)) = tokio::join!(confirm, fire);
+    let outcome = match broken {
+        Ok(broken) if broken.confirmed => Ok(evidence_line(&broken.symptoms)),
+        Ok(broken) => Err(format!(
+            "symptoms not seen: {}",
+            evidence_line(&broken.symptoms)
+        )),
+        Err(error) => Err(error.to_string()),
     };
-    if !record(report, "break", started, outcome) {
-        return;
+    if !record_took(report, "break", applying + confirm_done, outcome) {
+        return None;
     }
-
-    if let Some(alerts) = &scenario.alerts {
-        let started = Instant::now();
-        let outcome = expect_alerts(lab, loaded, &alerts.checks(true), broken.broken_at).await;
-        if !record(report, "alerts fire", started, outcome) {
-            return;
-        }
+    if let Some(fired) = fired
+        && !record_took(report, "alerts fire", fire_took, fired)
+    {
+        return None;
     }
+    Some(broken_at)
+}
 
+/// Grades the broken lab, which must fail: otherwise the checks cannot tell broken from fixed.
+async fn phase_grade_before_fix(
+    lab: &Lab,
+    loaded: &Loaded,
+    broken_at: OffsetDateTime,
+    report: &mut RunReport,
+) -> bool {
+    let scenario = &loaded.scenario;
     let options = GradeOptions {
-        since: Some(broken.broken_at),
+        since: Some(broken_at),
         wait: false,
     };
     let started = Instant::now();
@@ -263,67 +314,88 @@ async fn play(lab: &Lab, loaded: &Loaded, report: &mut RunReport) {
         }
     };
     report.grade_before_fix = Some(before);
-    if !record(report, "grade before fix", started, outcome) {
-        return;
-    }
+    record(report, "grade before fix", started, outcome)
+}
 
+/// Applies the reference fix; returns when it had been applied, the moment alerts must
+/// clear from.
+async fn phase_solve(lab: &Lab, loaded: &Loaded, report: &mut RunReport) -> Option<OffsetDateTime> {
     let started = Instant::now();
-    let solved = faults::apply_all(lab, &scenario.solve)
+    let solved = faults::apply_all(lab, &loaded.scenario.solve)
         .await
         .map(|()| "reference fix applied".into());
-    if !record(report, "solve", started, solved.map_err(|e| e.to_string())) {
-        return;
-    }
+    let solved_at = OffsetDateTime::now_utc();
+    record(report, "solve", started, solved.map_err(|e| e.to_string())).then_some(solved_at)
+}
 
+/// Grades the fixed lab, waiting for due rotations, while watching the expected alerts
+/// clear, each within the scenario's bound from the moment the fix had been applied.
+async fn phase_grade(
+    lab: &Lab,
+    loaded: &Loaded,
+    (broken_at, solved_at): (OffsetDateTime, OffsetDateTime),
+    report: &mut RunReport,
+) {
+    let scenario = &loaded.scenario;
     let options = GradeOptions {
-        since: Some(broken.broken_at),
+        since: Some(broken_at),
         wait: true,
     };
-    let started = Instant::now();
-    let after = grader::grade(lab, &scenario.name, &scenario.grade, options).await;
+    let grade = timed(grader::grade(lab, &scenario.name, &scenario.grade, options));
+    let alerts = scenario.alerts.as_ref();
+    let clear = timed(watch_alerts(lab, alerts, Wanted::Clear, solved_at));
+    let ((after, grade_took), (cleared, clear_took)) = tokio::join!(grade, clear);
     let summary = format!("{}/{} points", after.score, after.max_score);
-    let outcome = if after.passed {
-        Ok(summary)
-    } else {
-        Err(format!("failed: {summary}"))
+    let outcome = match after.passed {
+        true => Ok(summary),
+        false => Err(format!("failed: {summary}")),
     };
     report.grade_after_fix = Some(after);
-    if !record(report, "grade", started, outcome) {
+    if !record_took(report, "grade", grade_took, outcome) {
         return;
     }
-
-    if let Some(alerts) = &scenario.alerts {
-        let started = Instant::now();
-        let outcome = expect_alerts(lab, loaded, &alerts.checks(false), broken.broken_at).await;
-        record(report, "alerts clear", started, outcome);
+    if let Some(cleared) = cleared {
+        record_took(report, "alerts clear", clear_took, cleared);
     }
 }
 
-/// Waits for each alert check in turn (each within its own bound) and says how long the
-/// whole took.
-async fn expect_alerts(
+/// Watches the scenario's expected alerts reach `wanted` within their bound from `from`;
+/// `None` when the scenario expects no alerts.
+async fn watch_alerts(
     lab: &Lab,
-    loaded: &Loaded,
-    checks: &[crate::scenario::Check],
-    since: OffsetDateTime,
-) -> Result<String, String> {
-    let options = GradeOptions {
-        since: Some(since),
-        wait: true,
+    alerts: Option<&Alerts>,
+    wanted: Wanted,
+    from: OffsetDateTime,
+) -> Option<Result<String, String>> {
+    let alerts = alerts?;
+    let (bound, event) = match wanted {
+        Wanted::Firing => (alerts.fire_within, "the break"),
+        Wanted::Clear => (alerts.clear_within, "the fix"),
     };
-    let report = grader::grade(lab, &loaded.scenario.name, checks, options).await;
-    let line = evidence_line(&report.checks);
-    let elapsed = (OffsetDateTime::now_utc() - since).whole_seconds();
-    match report.passed {
-        true => Ok(format!("{line} ({elapsed}s after the break)")),
-        false => Err(line),
-    }
+    let timings = alert_watch::watch(lab, &alerts.expected, wanted, from, bound).await;
+    Some(alert_watch::verdict(&timings, wanted, event, bound))
+}
+
+/// Runs `work` and says how long it took.
+async fn timed<T>(work: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let value = work.await;
+    (value, started.elapsed())
 }
 
 fn record(
     report: &mut RunReport,
     name: &'static str,
     started: Instant,
+    outcome: Result<String, String>,
+) -> bool {
+    record_took(report, name, started.elapsed(), outcome)
+}
+
+fn record_took(
+    report: &mut RunReport,
+    name: &'static str,
+    duration: Duration,
     outcome: Result<String, String>,
 ) -> bool {
     let ok = outcome.is_ok();
@@ -333,7 +405,7 @@ fn record(
         name: name.into(),
         ok,
         detail,
-        duration: started.elapsed(),
+        duration,
     });
     ok
 }

@@ -9,6 +9,7 @@ pub mod log_contains;
 pub mod probe_error;
 pub mod rotation;
 pub mod rotation_stalled;
+pub mod rule_loaded;
 pub mod svid;
 pub mod workload_intact;
 
@@ -54,6 +55,7 @@ async fn dispatch(lab: &Lab, check: &Check, options: GradeOptions) -> Result<Fin
         }
         Check::AlertFiring(c) => alert::check(lab, c, alert::Wanted::Firing, options).await,
         Check::AlertClear(c) => alert::check(lab, c, alert::Wanted::Clear, options).await,
+        Check::RuleLoaded(c) => rule_loaded::check(lab, c, options).await,
     }
 }
 
