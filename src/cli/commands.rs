@@ -37,10 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Down { all } => down_lab(lab, all, &reporter).await,
         Command::Status => show_status(lab, &reporter).await,
-        Command::Break { scenario } => {
-            let work = break_lab(lab, &scenario, &reporter);
-            interruptible(work, BREAK_INTERRUPTED).await
-        }
+        Command::Break { scenario } => break_lab(lab, &scenario, &reporter).await,
         Command::Hint => hint(lab, &reporter),
         Command::Solve { scenario } => {
             let work = solve(lab, scenario.as_deref(), &reporter);
@@ -83,9 +80,29 @@ fn changes_the_lab(command: &Command) -> bool {
     }
 }
 
-/// What an interrupted `break` leaves.
-const BREAK_INTERRUPTED: &str = "the lab may be partly broken; `spirelab solve` puts the \
-                                 scenario's fix on it, `spirelab down` removes it";
+/// What a `break` interrupted after its steps leaves.
+const BREAK_APPLIED: &str = "the fault is applied but its symptoms were not confirmed; \
+                             `spirelab grade` once you have fixed it, or `spirelab down`";
+
+/// Applies the scenario's break steps whole: a step cut off halfway (a container removed
+/// and not yet created again) would leave a lab that is neither broken as described nor
+/// fixable, so Ctrl-C waits for the steps to finish and then stops.
+async fn apply_whole(
+    lab: &Lab,
+    loaded: &Loaded,
+    reporter: &Reporter,
+) -> Result<time::OffsetDateTime, Error> {
+    let apply = runner::apply_break(lab, loaded);
+    tokio::pin!(apply);
+    tokio::select! {
+        applied = &mut apply => Ok(applied?),
+        () = shutdown_requested() => {
+            reporter.notice("interrupted: finishing the fault's steps before stopping");
+            apply.await?;
+            Err(Error::Interrupted(BREAK_APPLIED))
+        }
+    }
+}
 
 /// Runs `work` until it ends or Ctrl-C; dropping it on Ctrl-C lets its clean-up run, and
 /// `left` says what the interruption leaves.
@@ -250,7 +267,9 @@ async fn break_lab(name: &str, given: &str, reporter: &Reporter) -> Result<(), E
     if let Err(error) = session::save(name, &session) {
         tracing::warn!(%error, "could not remember the scenario; name it when grading");
     }
-    let report = runner::break_lab(&lab, &loaded).await?;
+    let broken_at = apply_whole(&lab, &loaded, reporter).await?;
+    let confirm = runner::confirm_break(&lab, &loaded, broken_at);
+    let report = interruptible(async { Ok(confirm.await?) }, BREAK_APPLIED).await?;
     reporter.broken(name, &report, &loaded.scenario.description);
     match report.confirmed {
         true => Ok(()),
@@ -356,6 +375,7 @@ async fn run_scenarios(
         .collect::<Result<_, _>>()?;
     let engine = Engine::connect().await?;
     ImageSet::from_env().require(&engine).await?;
+    refuse_existing_lab(&engine, name).await?;
 
     let mut reports = Vec::new();
     for scenario in &loaded {
@@ -375,6 +395,20 @@ async fn run_scenarios(
         reporter.runs(&reports);
     }
     verdict(&reports, reporter)
+}
+
+/// `run` builds and removes its own labs, so it never starts on one that exists.
+async fn refuse_existing_lab(engine: &Engine, name: &str) -> Result<(), Error> {
+    let containers = engine.list_containers(Some(name)).await?;
+    let volumes = engine.list_volumes(Some(name)).await?;
+    if containers.is_empty() && volumes.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "lab {name} already exists and `run` needs a fresh one, which it removes at the end: \
+         pick another name with --lab, or remove it with `{}`",
+        report::command(name, "down")
+    )))
 }
 
 /// Runs one scenario; on Ctrl-C, removes its lab and reports the interruption.

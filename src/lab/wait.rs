@@ -97,6 +97,11 @@ impl Progress {
     }
 }
 
+/// A line of progress on stderr, between waits.
+pub fn progress(text: &str) {
+    plain_line(text);
+}
+
 fn plain_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

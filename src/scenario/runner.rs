@@ -147,16 +147,19 @@ pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool, wrong_fixes: bool) -> R
             Ok(removed) => format!("removed {}", removed.summary()),
             Err(error) => format!("clean-up failed: {error}"),
         };
-        report.phases.push(Phase {
+        let phase = Phase {
             name: "down".into(),
             ok,
             detail,
             duration: started.elapsed(),
-        });
+        };
+        push_phase(&mut report, phase);
     }
-    if wrong_fixes {
+    // A lab this run did not start belongs to someone else: no wrong fix may touch it.
+    if wrong_fixes && started_here {
         for fix in &loaded.scenario.wrong_fixes {
-            report.phases.push(try_wrong_fix(lab, loaded, fix).await);
+            let phase = try_wrong_fix(lab, loaded, fix).await;
+            push_phase(&mut report, phase);
         }
     }
     report.passed = report.phases.iter().all(|p| p.ok) && report.grade_after_fix.is_some();
@@ -167,9 +170,14 @@ pub async fn run(lab: &Lab, loaded: &Loaded, keep: bool, wrong_fixes: bool) -> R
 /// checks the scenario names, each with a hint; the lab is removed afterwards.
 pub async fn try_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Phase {
     let started = Instant::now();
-    let outcome = judge_wrong_fix(lab, loaded, fix).await;
-    let cleaned = down::down(lab).await;
-    let outcome = outcome.and_then(|detail| cleaned.map(|_| detail).map_err(|e| e.to_string()));
+    let outcome = match fresh_lab(lab).await {
+        Ok(()) => {
+            let judged = judge_wrong_fix(lab, loaded, fix).await;
+            let cleaned = down::down(lab).await.map_err(|e| e.to_string());
+            judged.and_then(|detail| cleaned.map(|_| detail))
+        }
+        Err(error) => Err(error),
+    };
     let ok = outcome.is_ok();
     let detail = outcome.unwrap_or_else(|error| error);
     Phase {
@@ -180,18 +188,23 @@ pub async fn try_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Phase 
     }
 }
 
+/// Starts a lab for a wrong fix; one that already runs is left alone.
+async fn fresh_lab(lab: &Lab) -> Result<(), String> {
+    match up::up(lab).await {
+        Ok(up::UpOutcome::Started { .. }) => Ok(()),
+        Ok(up::UpOutcome::AlreadyUp) => Err(format!(
+            "lab {} is in use; a wrong fix needs a fresh lab",
+            lab.name
+        )),
+        Err(error) => Err(format!(
+            "up failed: {}",
+            crate::grader::checks::error_chain(&error)
+        )),
+    }
+}
+
 async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<String, String> {
     let scenario = &loaded.scenario;
-    match up::up(lab).await {
-        Ok(up::UpOutcome::Started { .. }) => {}
-        Ok(up::UpOutcome::AlreadyUp) => {
-            return Err(format!(
-                "lab {} is in use; a wrong fix needs a fresh lab",
-                lab.name
-            ));
-        }
-        Err(error) => return Err(format!("up failed: {error}")),
-    }
     let broken = break_lab(lab, loaded)
         .await
         .map_err(|e| format!("break failed: {e}"))?;
@@ -401,13 +414,29 @@ fn record_took(
     let ok = outcome.is_ok();
     let detail = outcome.unwrap_or_else(|error| error);
     tracing::info!(phase = name, ok, "{detail}");
-    report.phases.push(Phase {
-        name: name.into(),
-        ok,
-        detail,
-        duration,
-    });
+    push_phase(
+        report,
+        Phase {
+            name: name.into(),
+            ok,
+            detail,
+            duration,
+        },
+    );
     ok
+}
+
+/// Adds a finished phase to the report and says so on stderr, so a long run shows how far
+/// it got.
+fn push_phase(report: &mut RunReport, phase: Phase) {
+    wait::progress(&format!(
+        "{}: {} {} ({:.1}s)",
+        report.scenario,
+        phase.name,
+        if phase.ok { "pass" } else { "FAIL" },
+        phase.duration.as_secs_f64()
+    ));
+    report.phases.push(phase);
 }
 
 fn evidence_line(checks: &[CheckResult]) -> String {
