@@ -29,7 +29,7 @@ Run a whole scenario unattended (CI, instructors checking a scenario):
   spirelab run scenarios/wrong-selector.yaml
 
 Exit codes: 0 success; 1 a grade, run or break did not pass; 2 bad input (arguments,
-scenario file, lab name); 3 environment (no Docker engine, missing image or binary, port in
+scenario file, lab name, a lab in the wrong state or busy); 3 environment (no Docker engine, missing image or binary, port in
 use); 4 the lab failed (a component did not start, a wait timed out, a SPIRE command
 failed); 130 interrupted, after clean-up."
 )]
@@ -82,8 +82,9 @@ pub enum Command {
         /// The scenario; defaults to the one the lab was broken with.
         scenario: Option<String>,
     },
-    /// Grade the fix: identity, chain, rotation and integrity checks with points (waits
-    /// for the next due rotation, up to about a minute, unless --no-wait).
+    /// Grade the fix: identity, chain, rotation and integrity checks with points (waits up
+    /// to each check's bound unless --no-wait: about a minute for a due rotation, an
+    /// alert's `within`, 3 minutes by default).
     Grade {
         /// The scenario; defaults to the one the lab was broken with.
         scenario: Option<String>,

@@ -3,6 +3,8 @@
 use super::FaultError;
 use crate::lab::Lab;
 use crate::lab::spec::WorkloadSpec;
+use serde_saphyr::Spanned;
+
 use crate::scenario::model::{EntryCreate, EntryUpdate};
 use crate::spire::{Entry, NewEntry};
 
@@ -12,12 +14,16 @@ fn workload<'a>(lab: &'a Lab, name: &str) -> &'a WorkloadSpec {
         .expect("scenario validation checked workload names")
 }
 
+fn values(spanned: &[Spanned<String>]) -> Vec<String> {
+    spanned.iter().map(|s| s.value.clone()).collect()
+}
+
 /// Creates an entry as written in the scenario.
 pub async fn create(lab: &Lab, create: &EntryCreate) -> Result<(), FaultError> {
     let entry = NewEntry {
-        spiffe_id: create.spiffe_id.clone(),
-        parent_id: create.parent_id.clone(),
-        selectors: create.selectors.clone(),
+        spiffe_id: create.spiffe_id.value.clone(),
+        parent_id: create.parent_id.as_ref().map(|p| p.value.clone()),
+        selectors: values(&create.selectors),
         x509_svid_ttl: create.ttl.map(|ttl| ttl.as_secs()),
     };
     lab.server().create_entry(&entry).await?;
@@ -31,18 +37,18 @@ pub async fn update(lab: &Lab, update: &EntryUpdate) -> Result<(), FaultError> {
     let changed = NewEntry {
         spiffe_id: update
             .spiffe_id
-            .clone()
-            .unwrap_or_else(|| current.spiffe_id.to_string()),
+            .as_ref()
+            .map_or_else(|| current.spiffe_id.to_string(), |id| id.value.clone()),
         parent_id: Some(
             update
                 .parent_id
-                .clone()
-                .unwrap_or_else(|| current.parent_id.to_string()),
+                .as_ref()
+                .map_or_else(|| current.parent_id.to_string(), |id| id.value.clone()),
         ),
         selectors: update
             .selectors
-            .clone()
-            .unwrap_or_else(|| current.selector_strings()),
+            .as_deref()
+            .map_or_else(|| current.selector_strings(), values),
         x509_svid_ttl: u64::try_from(current.x509_svid_ttl)
             .ok()
             .filter(|ttl| *ttl > 0),

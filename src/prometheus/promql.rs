@@ -149,12 +149,13 @@ mod tests {
 
     #[test]
     fn recording_rule_names_and_invented_names_are_kept_whole() {
-        let expr = "instance:spire_agent_svid_renewals:sum - svid_rotations_total * 2e3";
+        let expr =
+            "instance:spire_agent_svid_renewals:sum - spire_agent_workload_api_denied_total * 2e3";
         assert_eq!(
             names(expr),
             [
                 "instance:spire_agent_svid_renewals:sum",
-                "svid_rotations_total"
+                "spire_agent_workload_api_denied_total"
             ]
         );
     }

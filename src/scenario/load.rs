@@ -7,7 +7,8 @@ use serde_saphyr::Spanned;
 
 use super::builtin;
 use super::model::{
-    Check, ConfigStep, LabelMatchers, Recreate, RulesStep, Scenario, Step, Subject, WorkloadIntact,
+    Check, ConfigStep, EntryCreate, LabelMatchers, Recreate, RulesStep, Scenario, Step, Subject,
+    WorkloadIntact,
 };
 use crate::lab::clock;
 use crate::lab::{LabSpec, SpecError};
@@ -330,8 +331,14 @@ fn locate_in_lab(text: &str, error: &SpecError) -> (u64, u64) {
 fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a>> {
     let lab = known.lab;
     match step {
-        Step::EntryCreate(_) | Step::Wait(_) | Step::Rules(_) => Ok(()),
-        Step::EntryUpdate(update) => known_workload(lab, &update.workload),
+        Step::Wait(_) | Step::Rules(_) => Ok(()),
+        Step::EntryCreate(create) => validate_entry_create(create),
+        Step::EntryUpdate(update) => {
+            known_workload(lab, &update.workload)?;
+            let mut ids = update.spiffe_id.iter().chain(&update.parent_id);
+            ids.try_for_each(spiffe_id)?;
+            update.selectors.iter().flatten().try_for_each(selector)
+        }
         Step::EntryRestore(r) | Step::EntryDelete(r) => known_workload(lab, &r.workload),
         Step::Recreate(r) => validate_recreate(lab, r),
         Step::Exec(e) if e.command.is_empty() => Err((&e.component, "exec needs a command".into())),
@@ -352,6 +359,52 @@ fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a
         }
         Step::Disconnect(c) | Step::Connect(c) => known_component(lab, &c.component),
         Step::WaitFor(w) => validate_check(known, &w.check),
+    }
+}
+
+fn validate_entry_create(create: &EntryCreate) -> Result<(), Problem<'_>> {
+    spiffe_id(&create.spiffe_id)?;
+    create.parent_id.iter().try_for_each(spiffe_id)?;
+    if create.selectors.is_empty() {
+        return Err((
+            &create.spiffe_id,
+            "entry_create needs at least one selector, such as unix:uid:1001".into(),
+        ));
+    }
+    create.selectors.iter().try_for_each(selector)
+}
+
+/// `spiffe://trust-domain/path`, as SPIRE's CLI takes it.
+fn spiffe_id(id: &Spanned<String>) -> Result<(), Problem<'_>> {
+    let rest = id.value.strip_prefix("spiffe://");
+    match rest.and_then(|r| r.split_once('/')) {
+        Some((domain, path)) if !domain.is_empty() && !path.is_empty() => Ok(()),
+        _ => Err((
+            id,
+            format!(
+                "{:?} is not a SPIFFE ID; write spiffe://<trust domain>/<path>",
+                id.value
+            ),
+        )),
+    }
+}
+
+/// `type:value`, such as `unix:uid:1001` or `x509pop:subject:cn:agent-1`.
+fn selector(text: &Spanned<String>) -> Result<(), Problem<'_>> {
+    let kind_chars = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    match text.value.split_once(':') {
+        Some((kind, value))
+            if !kind.is_empty() && kind.chars().all(kind_chars) && !value.is_empty() =>
+        {
+            Ok(())
+        }
+        _ => Err((
+            text,
+            format!(
+                "selector {:?} must be type:value, such as unix:uid:1001",
+                text.value
+            ),
+        )),
     }
 }
 
@@ -552,6 +605,31 @@ mod tests {
         assert_eq!(
             error_of(&text),
             "s.yaml:7:23: unknown workload \"workload-3\"; the lab has workload-1, workload-2"
+        );
+    }
+
+    #[test]
+    fn entry_ids_and_selectors_are_checked_where_they_are_written() {
+        let with_step = |step: &str| {
+            format!("{HEAD}break:\n  - {step}\ngrade: [svid: {{ workload: workload-1 }}]\n")
+        };
+        let bad_id = with_step("entry_create: { spiffe_id: http://x/y, selectors: [unix:uid:1] }");
+        assert_eq!(
+            error_of(&bad_id),
+            "s.yaml:6:32: \"http://x/y\" is not a SPIFFE ID; write spiffe://<trust domain>/<path>"
+        );
+        let bad_selector =
+            with_step("entry_update: { workload: workload-1, selectors: [garbage] }");
+        assert!(
+            error_of(&bad_selector).contains("selector \"garbage\" must be type:value"),
+            "{}",
+            error_of(&bad_selector)
+        );
+        let none = with_step("entry_create: { spiffe_id: spiffe://lab.test/x, selectors: [] }");
+        assert!(
+            error_of(&none).contains("at least one selector"),
+            "{}",
+            error_of(&none)
         );
     }
 

@@ -140,12 +140,12 @@ pub enum Step {
 #[serde(deny_unknown_fields)]
 pub struct EntryCreate {
     /// The SPIFFE ID to issue.
-    pub spiffe_id: String,
+    pub spiffe_id: Spanned<String>,
     /// The parent; omitted, the entry is a node alias (`-node`).
     #[serde(default)]
-    pub parent_id: Option<String>,
+    pub parent_id: Option<Spanned<String>>,
     /// Selectors such as `unix:uid:1001`.
-    pub selectors: Vec<String>,
+    pub selectors: Vec<Spanned<String>>,
     /// X509-SVID TTL; the server default when omitted.
     #[serde(default, with = "humantime_serde")]
     pub ttl: Option<Duration>,
@@ -159,13 +159,13 @@ pub struct EntryUpdate {
     pub workload: Spanned<String>,
     /// New selectors, such as `unix:uid:1000`.
     #[serde(default)]
-    pub selectors: Option<Vec<String>>,
+    pub selectors: Option<Vec<Spanned<String>>>,
     /// A new SPIFFE ID.
     #[serde(default)]
-    pub spiffe_id: Option<String>,
+    pub spiffe_id: Option<Spanned<String>>,
     /// A new parent ID.
     #[serde(default)]
-    pub parent_id: Option<String>,
+    pub parent_id: Option<Spanned<String>>,
 }
 
 /// Parameters of [`Step::Recreate`]; with none of the changes, the container is made
