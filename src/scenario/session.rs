@@ -68,13 +68,17 @@ pub enum LockError {
 
 /// Takes lab `lab`'s lock without waiting.
 pub fn lock(lab: &str) -> Result<LabLock, LockError> {
-    let path = labs_dir().join(format!("{lab}.lock"));
+    lock_in(&labs_dir(), lab)
+}
+
+fn lock_in(dir: &std::path::Path, lab: &str) -> Result<LabLock, LockError> {
+    let path = dir.join(format!("{lab}.lock"));
     let file_error = |source| LockError::File {
         lab: lab.to_string(),
         path: path.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(labs_dir()).map_err(file_error)?;
+    std::fs::create_dir_all(dir).map_err(file_error)?;
     let file = std::fs::File::options()
         .create(true)
         .truncate(false)
@@ -138,10 +142,11 @@ mod tests {
 
     #[test]
     fn a_held_lab_lock_refuses_a_second_holder_until_dropped() {
-        let lab = format!("lock-test-{}", std::process::id());
-        let first = lock(&lab).expect("first lock");
-        assert!(matches!(lock(&lab), Err(LockError::Busy(name)) if name == lab));
+        let dir = std::env::temp_dir().join(format!("spirelab-lock-test-{}", std::process::id()));
+        let first = lock_in(&dir, "lab").expect("first lock");
+        assert!(matches!(lock_in(&dir, "lab"), Err(LockError::Busy(name)) if name == "lab"));
         drop(first);
-        lock(&lab).expect("lock after release");
+        lock_in(&dir, "lab").expect("lock after release");
+        std::fs::remove_dir_all(&dir).expect("remove the test's directory");
     }
 }
