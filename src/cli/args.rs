@@ -29,9 +29,9 @@ Run a whole scenario unattended (CI, instructors checking a scenario):
   spirelab run scenarios/wrong-selector.yaml
 
 Exit codes: 0 success; 1 a grade, run or break did not pass; 2 bad input (arguments,
-scenario file, lab name, a lab in the wrong state or busy); 3 environment (no Docker engine, missing image or binary, port in
-use); 4 the lab failed (a component did not start, a wait timed out, a SPIRE command
-failed); 130 interrupted, after clean-up."
+scenario file, lab name, a lab in the wrong state or busy); 3 environment (no Docker
+engine, missing image or binary, port in use); 4 the lab failed (a component did not
+start, a wait timed out, a SPIRE command failed); 130 interrupted."
 )]
 pub struct Cli {
     /// The lab to act on; several labs can run side by side.
