@@ -58,6 +58,7 @@ pub fn exit_code(error: &Error) -> u8 {
         Error::NotPassed(_) => 1,
         Error::Usage(_) | Error::Scenario(_) | Error::Lock(_) => 2,
         Error::Lab(LabError::BadName(_) | LabError::Spec(_) | LabError::NotRunning(_)) => 2,
+        Error::Lab(LabError::ClockNotShiftable { .. }) => 2,
         Error::Lab(LabError::PartlyUp { .. } | LabError::NameTaken { .. }) => 2,
         Error::Engine(_) | Error::Image(_) => 3,
         Error::Lab(LabError::Engine(e)) | Error::Fault(FaultError::Lab(LabError::Engine(e))) => {

@@ -58,11 +58,34 @@ impl Lab {
     /// Sets agent `agent`'s clock offset in seconds; it applies within a fraction of a
     /// second, without restarting the agent.
     pub async fn set_clock_offset(&self, agent: &str, seconds: i64) -> Result<(), LabError> {
+        self.require_shiftable(agent)?;
         let text = format!("{seconds:+}s\n");
         let file = FileSpec::public(OFFSET_FILE, text);
         self.engine
             .upload_files(&self.container(agent), &[file])
             .await?;
+        Ok(())
+    }
+
+    /// Only agents run under the clock supervisor, and only when the lab starts them so.
+    fn require_shiftable(&self, agent: &str) -> Result<(), LabError> {
+        let refuse = |reason: String| LabError::ClockNotShiftable {
+            lab: self.name.clone(),
+            agent: agent.to_string(),
+            reason,
+        };
+        if self.spec.agent(agent).is_none() {
+            let agents: Vec<&str> = self.spec.agents.iter().map(|a| a.name.as_str()).collect();
+            return Err(refuse(format!(
+                "it is not an agent; the agents: {}",
+                agents.join(", ")
+            )));
+        }
+        if !self.spec.clock_supervisor {
+            return Err(refuse(
+                "the lab runs its agents without the clock supervisor".into(),
+            ));
+        }
         Ok(())
     }
 

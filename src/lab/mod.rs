@@ -82,6 +82,16 @@ pub enum LabError {
         /// The last lines of its log.
         log: String,
     },
+    /// A clock offset was asked of something whose clock cannot be shifted.
+    #[error("cannot shift {agent}'s clock in lab {lab}: {reason}")]
+    ClockNotShiftable {
+        /// The lab.
+        lab: String,
+        /// The component named.
+        agent: String,
+        /// Why not.
+        reason: String,
+    },
     /// A node's clock could not be read through its supervisor.
     #[error("failed to read {agent}'s clock: {output}")]
     Clock {
