@@ -21,16 +21,20 @@ pub async fn check(lab: &Lab, agent: &str, options: GradeOptions) -> Result<Find
             "the server lists no agent attested as {agent}"
         )]));
     };
-    let current = is_current(&first);
-    if !options.wait || !current {
-        return Ok(judged(&first, current, None));
+    if !options.wait {
+        return Ok(judged(&first, is_current(&first), None));
     }
     let lifetime = lab.spec.svid_ttl + Duration::from_secs(10);
     let what = format!("{agent} to renew its SVID");
     let renewed = || async {
         let now = lab.server().agent_named(agent).await.ok().flatten();
         Ok(match now {
-            Some(info) if info.x509svid_serial_number != first.x509svid_serial_number => {
+            // Right after a fix the server may still hold the agent's expired SVID until the
+            // agent attests again: wait for a current one with a new serial.
+            Some(info)
+                if is_current(&info)
+                    && info.x509svid_serial_number != first.x509svid_serial_number =>
+            {
                 Poll::Ready(info)
             }
             _ => Poll::Pending(format!(
@@ -42,6 +46,13 @@ pub async fn check(lab: &Lab, agent: &str, options: GradeOptions) -> Result<Find
     Ok(
         match wait::until(&what, lifetime.mul_f64(0.55) + SLACK, renewed).await {
             Ok(info) => judged(&info, true, Some(&first.x509svid_serial_number)),
+            Err(_) if !is_current(&first) => {
+                let mut finding = judged(&first, false, None);
+                finding
+                    .evidence
+                    .push(format!("{agent} did not attest again with a current SVID"));
+                finding
+            }
             Err(_) => Finding::fail(vec![format!(
                 "{agent} kept serial {} for longer than its renewal point",
                 decimal_serial_as_hex(&first.x509svid_serial_number)
