@@ -12,10 +12,10 @@ use crate::report::Format;
     name = "spirelab",
     version,
     about = "Hands-on SPIRE operations labs: run real SPIRE in Docker, break it, grade the fix",
-    long_about = "spirelab starts a real SPIRE deployment in Docker (a server, two \
-x509pop-attested \
-agents, two workloads watching the Workload API, Prometheus), breaks it on purpose, and grades \
-whether your fix restored SVID rotation without weakening identity.",
+    long_about = "spirelab starts a real SPIRE deployment in Docker (a server, two agents \
+attested with x509pop or join tokens, two workloads watching the Workload API, Prometheus), \
+breaks it on purpose, and grades whether your fix restored SVID rotation without weakening \
+identity.",
     after_help = "A learner's session:
   make images                        build SPIRE, spirelab and the images once
   spirelab up                        start the lab and wait until every workload has an SVID
@@ -112,6 +112,10 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ClockCommand>,
     },
+    /// Read or change a SPIRE config file (server.conf or an agent's agent.conf), as an
+    /// operator editing it on the node would.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// List the built-in scenarios and those in a directory.
     List {
         /// Also list the scenario files in this directory.
@@ -153,6 +157,30 @@ pub enum ClockCommand {
         /// Signed offset: 0, +15m, -10m, +90s.
         #[arg(allow_hyphen_values = true)]
         offset: String,
+    },
+}
+
+/// `spirelab config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the component's SPIRE config file.
+    #[command(after_help = "Example:\n  spirelab config show agent-1")]
+    Show {
+        /// `server` or an agent, such as agent-1.
+        component: String,
+    },
+    /// Set keys of the `server` or `agent` block and restart the component; works while
+    /// it is stopped or restarting too.
+    #[command(
+        after_help = "Examples:\n  spirelab config set agent-1 join_token=<TOKEN>\n  \
+                            spirelab config set server log_level=INFO"
+    )]
+    Set {
+        /// `server` or an agent, such as agent-1.
+        component: String,
+        /// KEY=VALUE pairs, such as join_token=6d1e1f0c-....
+        #[arg(required = true)]
+        assignments: Vec<String>,
     },
 }
 

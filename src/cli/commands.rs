@@ -5,7 +5,9 @@ use std::future::Future;
 use std::path::Path;
 
 use super::Error;
-use super::args::{Cli, ClockCommand, Command, ImagesCommand, RulesCommand, ScenarioCommand};
+use super::args::{
+    Cli, ClockCommand, Command, ConfigCommand, ImagesCommand, RulesCommand, ScenarioCommand,
+};
 use crate::engine::Engine;
 use crate::grader::{self, GradeOptions};
 use crate::images::{self, ImageSet, build::Outcome};
@@ -60,6 +62,13 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Clock {
             action: Some(ClockCommand::Set { agent, offset }),
         } => set_clock(lab, &agent, &offset, &reporter).await,
+        Command::Config(ConfigCommand::Show { component }) => {
+            show_config(lab, &component, &reporter).await
+        }
+        Command::Config(ConfigCommand::Set {
+            component,
+            assignments,
+        }) => set_config(lab, &component, &assignments, &reporter).await,
         Command::List { dir } => list(&dir, &reporter),
         Command::Scenario(ScenarioCommand::Check { files }) => check(&files, &reporter),
         Command::Rules(RulesCommand::Load { file }) => load_rules(lab, &file, &reporter).await,
@@ -76,6 +85,7 @@ fn changes_the_lab(command: &Command) -> bool {
         Command::Up { .. } | Command::Break { .. } | Command::Solve { .. } => true,
         Command::Run { .. } => true,
         Command::Clock { action } => action.is_some(),
+        Command::Config(ConfigCommand::Set { .. }) => true,
         _ => false,
     }
 }
@@ -465,6 +475,63 @@ async fn set_clock(
     lab.set_clock_offset(agent, seconds).await?;
     reporter.clocks(&[lab.clock(agent).await?]);
     Ok(())
+}
+
+async fn show_config(name: &str, component: &str, reporter: &Reporter) -> Result<(), Error> {
+    let lab = attach_whole(name).await?;
+    let path = config_file(&lab, component)?;
+    let text = lab
+        .engine
+        .download_file(&lab.container(component), path)
+        .await?;
+    reporter.message(String::from_utf8_lossy(&text).trim_end());
+    Ok(())
+}
+
+async fn set_config(
+    name: &str,
+    component: &str,
+    assignments: &[String],
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let keys = parse_assignments(assignments)?;
+    let lab = attach_whole(name).await?;
+    let path = config_file(&lab, component)?;
+    crate::faults::config::set_keys(&lab, component, &keys).await?;
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    reporter.message(&format!(
+        "set {} in {component}'s {path} and restarted it",
+        names.join(", ")
+    ));
+    Ok(())
+}
+
+/// The config file of `component`: the server's or an agent's.
+fn config_file(lab: &Lab, component: &str) -> Result<&'static str, Error> {
+    use crate::lab::paths::{AGENT_CONF, SERVER_CONF};
+    match component {
+        "server" => Ok(SERVER_CONF),
+        _ if lab.spec.agent(component).is_some() => Ok(AGENT_CONF),
+        _ => Err(Error::Usage(format!(
+            "{component:?} has no SPIRE config; choose server or an agent ({})",
+            lab.spec.agent_names().join(", ")
+        ))),
+    }
+}
+
+/// `KEY=VALUE` pairs, keys as SPIRE's config spells them.
+fn parse_assignments(assignments: &[String]) -> Result<Vec<(&str, &str)>, Error> {
+    let key_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    assignments
+        .iter()
+        .map(|a| match a.split_once('=') {
+            Some((key, value)) if !key.is_empty() && key.chars().all(key_chars) => Ok((key, value)),
+            _ => Err(Error::Usage(format!(
+                "{a:?} is not KEY=VALUE with a key of lowercase letters, digits or '_', \
+                 such as join_token=<TOKEN>"
+            ))),
+        })
+        .collect()
 }
 
 fn list(dir: &Path, reporter: &Reporter) -> Result<(), Error> {

@@ -9,7 +9,18 @@ use crate::scenario::model::ConfigStep;
 
 /// Sets each key in the component's `server` or `agent` block and restarts it.
 pub async fn set(lab: &Lab, step: &ConfigStep) -> Result<(), FaultError> {
-    let component = step.component.value.as_str();
+    let keys: Vec<(&str, &str)> = step
+        .set
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    set_keys(lab, &step.component.value, &keys).await
+}
+
+/// Sets `keys` in the `server` block of server.conf or the `agent` block of an agent's
+/// agent.conf, then restarts the component. The file is read and written through Docker,
+/// so a stopped or restarting component can be changed too.
+pub async fn set_keys(lab: &Lab, component: &str, keys: &[(&str, &str)]) -> Result<(), FaultError> {
     let (file, block) = if component == "server" {
         (SERVER_CONF, "server")
     } else {
@@ -18,7 +29,7 @@ pub async fn set(lab: &Lab, step: &ConfigStep) -> Result<(), FaultError> {
     let container = lab.container(component);
     let mut text =
         String::from_utf8_lossy(&lab.engine.download_file(&container, file).await?).into_owned();
-    for (key, value) in &step.set {
+    for (key, value) in keys {
         text = set_key(&text, block, key, value).ok_or_else(|| FaultError::NoConfigBlock {
             component: component.to_string(),
             file: file.to_string(),

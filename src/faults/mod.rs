@@ -9,6 +9,7 @@ pub mod config;
 pub mod container;
 pub mod entry;
 pub mod exec;
+pub mod join_token;
 pub mod recreate;
 pub mod rules;
 pub mod wait;
@@ -61,7 +62,7 @@ pub enum FaultError {
         evidence: String,
     },
     /// A SPIRE CLI call failed.
-    #[error("failed to change registration entries")]
+    #[error("a SPIRE command failed")]
     Spire(#[from] SpireError),
     /// A rules file could not be loaded into the lab's Prometheus.
     #[error("failed to load a rules file into Prometheus")]
@@ -89,6 +90,7 @@ pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
         Step::Exec(exec) => exec::exec(lab, exec).await,
         Step::Clock(clock) => clock::set(lab, clock).await,
         Step::Config(config) => config::set(lab, config).await,
+        Step::JoinToken(step) => join_token::rejoin(lab, step).await,
         Step::Wait(duration) => {
             tokio::time::sleep(*duration).await;
             Ok(())

@@ -1,6 +1,7 @@
 //! Recreating a component's container, changed (a missing mount, another socket path,
-//! user or command, another agent) or exactly as the lab defines it, which is how such
-//! faults are fixed. Configs and keys are carried over from the old container.
+//! user or command, another agent, an emptied volume) or exactly as the lab defines it,
+//! which is how such faults are fixed. Configs and keys are carried over from the old
+//! container.
 
 use super::FaultError;
 use crate::engine::container::{ContainerPlan, VolumeMount};
@@ -11,7 +12,8 @@ use crate::lab::paths::SOCKET_DIR;
 use crate::scenario::model::Recreate;
 
 /// Removes the component's container and creates it again with the step's changes. An
-/// agent's workloads share its PID namespace, so they are recreated with it.
+/// agent's workloads share its PID namespace, so they are removed first and recreated
+/// after it.
 pub async fn recreate(lab: &Lab, step: &Recreate) -> Result<(), FaultError> {
     let name = step.component.value.as_str();
     let container = lab.container(name);
@@ -24,18 +26,41 @@ pub async fn recreate(lab: &Lab, step: &Recreate) -> Result<(), FaultError> {
     let mut plan = lab.plan_for(name, &run).expect("validated component name");
     change(lab, &mut plan, step);
     let files = carried_files(lab, name).await?;
+    let workloads: Vec<_> = lab
+        .spec
+        .workloads
+        .iter()
+        .filter(|w| w.agent == name)
+        .collect();
 
+    for workload in &workloads {
+        let workload = lab.container(&workload.name);
+        lab.engine.remove_container(&workload).await?;
+    }
     lab.engine.remove_container(&container).await?;
+    empty_volumes(lab, &plan, step, &run).await?;
     lab.start_component(&plan, &files).await?;
+    for workload in workloads {
+        lab.start_component(&lab.workload_plan(&run, workload), &[])
+            .await?;
+    }
+    Ok(())
+}
 
-    if lab.spec.agent(name).is_some() {
-        for workload in lab.spec.workloads.iter().filter(|w| w.agent == name) {
-            lab.engine
-                .remove_container(&lab.container(&workload.name))
-                .await?;
-            lab.start_component(&lab.workload_plan(&run, workload), &[])
-                .await?;
-        }
+/// Replaces each volume the plan mounts at one of the step's `empty_mounts` with a new,
+/// empty one of the same name; nothing else uses it while its container is removed.
+async fn empty_volumes(
+    lab: &Lab,
+    plan: &ContainerPlan,
+    step: &Recreate,
+    run: &str,
+) -> Result<(), FaultError> {
+    let emptied = |m: &&VolumeMount| step.empty_mounts.iter().any(|p| p.value == m.target);
+    for mount in plan.mounts.iter().filter(emptied) {
+        lab.engine.remove_volume(&mount.volume).await?;
+        lab.engine
+            .ensure_volume(&mount.volume, &lab.name, run)
+            .await?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::Lab;
 use super::LabError;
 use super::clock::{CLOCKSHIFT_BIN, OFFSET_FILE};
 use super::paths::*;
-use super::spec::WorkloadSpec;
+use super::spec::{NodeAttestor, WorkloadSpec};
 use crate::engine::container::{ContainerPlan, VolumeMount};
 use crate::engine::files::FileSpec;
 use crate::engine::labels;
@@ -127,10 +127,11 @@ impl Lab {
             // TODO: rule files a learner installed in PROMETHEUS_RULES_DIR are not carried
             // over when Prometheus is recreated; no scenario recreates it yet.
             "prometheus" => &[PROMETHEUS_CONF, PROMETHEUS_RULES, PROMETHEUS_RULES_README],
-            _ if self.spec.agent(name).is_some() => {
-                &[AGENT_CONF, AGENT_CERT, AGENT_KEY, AGENT_BUNDLE]
-            }
-            _ => &[],
+            _ => match self.spec.agent(name).map(|a| a.node_attestor) {
+                Some(NodeAttestor::X509pop) => &[AGENT_CONF, AGENT_CERT, AGENT_KEY, AGENT_BUNDLE],
+                Some(NodeAttestor::JoinToken) => &[AGENT_CONF, AGENT_BUNDLE],
+                None => &[],
+            },
         }
     }
 

@@ -1,10 +1,11 @@
-//! A lab: one SPIRE server, x509pop-attested agents, workloads running the probe, and
-//! Prometheus, on a network of their own.
+//! A lab: one SPIRE server, agents attested with x509pop or join tokens, workloads running
+//! the probe, and Prometheus, on a network of their own.
 //!
 //! This module owns the lab's shape ([`spec`]), the files it renders ([`render`], [`pki`]),
 //! and its lifecycle ([`up`], [`down`], [`status`]). It names every Docker object it makes
 //! after the lab ([`names`]), so several labs run side by side. It does not apply faults or grade.
 
+pub mod agents;
 pub mod clock;
 pub mod components;
 pub mod down;

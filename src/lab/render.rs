@@ -36,7 +36,8 @@ fn health_and_telemetry() -> String {
         .replace("TELEMETRY_PORT", &TELEMETRY_PORT.to_string())
 }
 
-/// The server's `server.conf`: sqlite datastore, disk key manager, x509pop node attestation.
+/// The server's `server.conf`: sqlite datastore, disk key manager, x509pop node attestation
+/// (join tokens need no plugin on the server).
 pub fn server_conf(spec: &LabSpec) -> String {
     let ttl = go_duration(spec.svid_ttl);
     format!(
@@ -78,8 +79,41 @@ plugins {{
     )
 }
 
-/// An agent's `agent.conf`: x509pop node attestation and the unix workload attestor.
-pub fn agent_conf(spec: &LabSpec) -> String {
+/// How an agent's config has it attest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Attestation<'a> {
+    /// With its x509pop key and certificate.
+    X509pop,
+    /// With this join token.
+    JoinToken(&'a str),
+}
+
+impl Attestation<'_> {
+    /// The `NodeAttestor` block, and any line the `agent` block needs.
+    fn parts(&self) -> (String, String) {
+        match self {
+            Attestation::X509pop => (
+                format!(
+                    r#"NodeAttestor "x509pop" {{
+        plugin_data {{
+            private_key_path = "{AGENT_KEY}"
+            certificate_path = "{AGENT_CERT}"
+        }}
+    }}"#
+                ),
+                String::new(),
+            ),
+            Attestation::JoinToken(token) => (
+                "NodeAttestor \"join_token\" {\n        plugin_data {}\n    }".to_string(),
+                format!("\n    join_token = \"{token}\""),
+            ),
+        }
+    }
+}
+
+/// An agent's `agent.conf`: its node attestor and the unix workload attestor.
+pub fn agent_conf(spec: &LabSpec, attestation: Attestation<'_>) -> String {
+    let (node_attestor, agent_line) = attestation.parts();
     format!(
         r#"agent {{
     data_dir = "{AGENT_DATA}"
@@ -88,16 +122,11 @@ pub fn agent_conf(spec: &LabSpec) -> String {
     server_port = "{SERVER_PORT}"
     socket_path = "{SOCKET}"
     trust_bundle_path = "{AGENT_BUNDLE}"
-    trust_domain = "{td}"
+    trust_domain = "{td}"{agent_line}
 }}
 
 plugins {{
-    NodeAttestor "x509pop" {{
-        plugin_data {{
-            private_key_path = "{AGENT_KEY}"
-            certificate_path = "{AGENT_CERT}"
-        }}
-    }}
+    {node_attestor}
     KeyManager "disk" {{
         plugin_data {{
             directory = "{AGENT_DATA}"
@@ -189,6 +218,25 @@ mod tests {
             text.contains(r#"host = "0.0.0.0""#),
             "telemetry must listen beyond localhost"
         );
+    }
+
+    #[test]
+    fn agent_conf_attests_with_x509pop_or_a_join_token() {
+        let spec = LabSpec::default();
+        let x509pop = agent_conf(&spec, Attestation::X509pop);
+        assert!(x509pop.contains("NodeAttestor \"x509pop\""), "{x509pop}");
+        assert!(!x509pop.contains("join_token"), "{x509pop}");
+
+        let joining = agent_conf(&spec, Attestation::JoinToken("t-1"));
+        assert!(
+            joining.contains("trust_domain = \"lab.test\"\n    join_token = \"t-1\"\n}"),
+            "{joining}"
+        );
+        assert!(
+            joining.contains("    NodeAttestor \"join_token\" {\n        plugin_data {}\n    }\n"),
+            "{joining}"
+        );
+        assert!(!joining.contains("x509pop"), "{joining}");
     }
 
     #[test]

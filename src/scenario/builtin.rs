@@ -28,6 +28,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/clock-skew-behind.yaml"),
     ),
     (
+        "join-token-reused",
+        include_str!("../../scenarios/join-token-reused.yaml"),
+    ),
+    (
         "monitoring-fetch-denied",
         include_str!("../../scenarios/monitoring-fetch-denied.yaml"),
     ),

@@ -11,6 +11,7 @@ use super::model::{
     WorkloadIntact,
 };
 use crate::lab::clock;
+use crate::lab::spec::NodeAttestor;
 use crate::lab::{LabSpec, SpecError};
 use crate::prometheus::rules::{RuleFile, RulesError, RulesSource};
 
@@ -354,6 +355,7 @@ fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a
                 .map_err(|e| (&c.offset, e.to_string()))
         }
         Step::Config(c) => validate_config(lab, c),
+        Step::JoinToken(j) => validate_join_token(lab, &j.agent),
         Step::Stop(c) | Step::Start(c) | Step::Restart(c) | Step::Pause(c) | Step::Unpause(c) => {
             known_component(lab, &c.component)
         }
@@ -413,6 +415,26 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
     if recreate.command.as_ref().is_some_and(Vec::is_empty) {
         return Err((&recreate.component, "recreate: `command` is empty".into()));
     }
+    let own = own_volume_paths(lab, &recreate.component.value);
+    if let Some(path) = recreate
+        .empty_mounts
+        .iter()
+        .find(|p| !own.contains(&p.value.as_str()))
+    {
+        let message = match own.is_empty() {
+            true => format!(
+                "{} has no volumes of its own to empty",
+                recreate.component.value
+            ),
+            false => format!(
+                "empty_mounts: {:?} is not one of {}'s own volumes ({})",
+                path.value,
+                recreate.component.value,
+                own.join(", ")
+            ),
+        };
+        return Err((path, message));
+    }
     let Some(agent) = &recreate.agent else {
         return Ok(());
     };
@@ -420,6 +442,32 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
     match lab.workload(&recreate.component.value) {
         Some(_) => Ok(()),
         None => Err((agent, "`agent` applies to workloads only".into())),
+    }
+}
+
+/// Where the volumes a component owns are mounted: the server's and an agent's data, and
+/// an agent's socket directory. A workload only borrows its agent's socket volume.
+fn own_volume_paths(lab: &LabSpec, component: &str) -> Vec<&'static str> {
+    use crate::lab::paths::{AGENT_DATA, SERVER_DATA, SOCKET_DIR};
+    match component {
+        "server" => vec![SERVER_DATA],
+        _ if lab.agent(component).is_some() => vec![AGENT_DATA, SOCKET_DIR],
+        _ => Vec::new(),
+    }
+}
+
+fn validate_join_token<'a>(lab: &LabSpec, agent: &'a Spanned<String>) -> Result<(), Problem<'a>> {
+    known_agent(lab, agent)?;
+    match lab.agent(&agent.value).map(|a| a.node_attestor) {
+        Some(NodeAttestor::JoinToken) => Ok(()),
+        _ => Err((
+            agent,
+            format!(
+                "join_token needs an agent the lab attests with join tokens; give {} \
+                 `node_attestor: join_token` under `lab: agents:`",
+                agent.value
+            ),
+        )),
     }
 }
 
@@ -643,6 +691,50 @@ mod tests {
             error_of(&text).contains("unknown agent \"server\""),
             "{}",
             error_of(&text)
+        );
+    }
+
+    #[test]
+    fn join_token_steps_need_a_join_token_agent() {
+        let step =
+            "break:\n  - join_token: { agent: agent-2 }\ngrade: [svid: { workload: workload-1 }]\n";
+        let x509pop = format!("{HEAD}{step}");
+        assert_eq!(
+            error_of(&x509pop),
+            "s.yaml:6:26: join_token needs an agent the lab attests with join tokens; give \
+             agent-2 `node_attestor: join_token` under `lab: agents:`"
+        );
+        let lab = "lab:\n  agents:\n    - { name: agent-1 }\n    \
+                   - { name: agent-2, node_attestor: join_token }\n";
+        assert!(load("s.yaml", &format!("{HEAD}{lab}{step}")).is_ok());
+
+        let typo = format!("{HEAD}lab:\n  agents: [{{ name: a, node_attestor: joint }}]\n");
+        assert!(
+            error_of(&typo).starts_with("s.yaml:6:"),
+            "{}",
+            error_of(&typo)
+        );
+    }
+
+    #[test]
+    fn only_a_components_own_volumes_can_be_emptied() {
+        let recreate = |component: &str, path: &str| {
+            format!(
+                "{HEAD}break:\n  - recreate: {{ component: {component}, empty_mounts: [{path}] }}\n\
+                 grade: [svid: {{ workload: workload-1 }}]\n"
+            )
+        };
+        assert!(load("s.yaml", &recreate("agent-1", "/var/lib/spire/agent")).is_ok());
+        assert_eq!(
+            error_of(&recreate("agent-1", "/tmp")),
+            "s.yaml:6:52: empty_mounts: \"/tmp\" is not one of agent-1's own volumes \
+             (/var/lib/spire/agent, /run/spire/sockets)"
+        );
+        assert!(
+            error_of(&recreate("workload-1", "/run/spire/sockets"))
+                .ends_with("workload-1 has no volumes of its own to empty"),
+            "{}",
+            error_of(&recreate("workload-1", "/run/spire/sockets"))
         );
     }
 

@@ -112,6 +112,9 @@ pub enum Step {
     Clock(ClockStep),
     /// Change keys of a SPIRE config file and restart the component.
     Config(ConfigStep),
+    /// Give a join_token agent a fresh token for its node alias, write it into its
+    /// agent.conf and restart it, as an operator joining a node again does.
+    JoinToken(JoinTokenStep),
     /// Stop a component's container.
     Stop(ComponentRef),
     /// Start a stopped container.
@@ -184,6 +187,10 @@ pub struct Recreate {
     /// Leave out the volumes mounted at these paths, such as `/run/spire/sockets`.
     #[serde(default)]
     pub without_mounts: Vec<String>,
+    /// Replace the component's own volumes mounted at these paths with empty ones, such as
+    /// an agent's data directory `/var/lib/spire/agent` (what it knew is lost).
+    #[serde(default)]
+    pub empty_mounts: Vec<Spanned<String>>,
     /// For a workload: use this agent's socket and PID namespace instead of its own.
     #[serde(default)]
     pub agent: Option<Spanned<String>>,
@@ -224,6 +231,18 @@ pub struct ConfigStep {
     /// Keys of the `server` or `agent` block and their new values, such as
     /// `trust_domain: other.test`.
     pub set: BTreeMap<String, String>,
+}
+
+/// Parameters of [`Step::JoinToken`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinTokenStep {
+    /// The agent; the lab must attest it with `node_attestor: join_token`.
+    pub agent: Spanned<String>,
+    /// Also evict the nodes the server still lists for the agent from earlier tokens
+    /// (`spire-server agent evict`).
+    #[serde(default)]
+    pub evict_stale: bool,
 }
 
 /// Parameters of [`Step::WaitFor`].
@@ -287,6 +306,9 @@ pub enum Check {
     WorkloadIntact(WorkloadIntact),
     /// The agent holds a current SVID and renewed it after the fix.
     AgentSvid(AgentCheck),
+    /// The server lists no node for the agent besides the one it runs as now (an agent
+    /// that joined again with a new token leaves its old agent ID until it is evicted).
+    NoStaleAgents(AgentCheck),
     /// A node's clock offset is within a tolerance.
     ClockOffset(ClockCheck),
     /// A fetch as the workload fails with an error containing some text.
@@ -567,6 +589,7 @@ impl Check {
             Check::EntryPinned(_) => "entry_pinned",
             Check::WorkloadIntact(_) => "workload_intact",
             Check::AgentSvid(_) => "agent_svid",
+            Check::NoStaleAgents(_) => "no_stale_agents",
             Check::ClockOffset(_) => "clock_offset",
             Check::FetchFails(_) => "fetch_fails",
             Check::ProbeError(_) => "probe_error",
@@ -586,7 +609,7 @@ impl Check {
             Check::EntryPinned(c) => Subject::Workload(&c.workload),
             Check::FetchFails(c) | Check::ProbeError(c) => Subject::Workload(&c.workload),
             Check::RotationStalled(c) => Subject::Workload(&c.workload),
-            Check::AgentSvid(c) => Subject::Agent(&c.agent),
+            Check::AgentSvid(c) | Check::NoStaleAgents(c) => Subject::Agent(&c.agent),
             Check::ClockOffset(c) => Subject::Agent(&c.component),
             Check::LogContains(c) => Subject::Component(&c.component),
             Check::AlertFiring(c) | Check::AlertClear(c) => Subject::Alert(&c.alert),
@@ -610,7 +633,7 @@ impl Check {
             Check::Svid(c) | Check::Rotation(c) => (c.points, &c.hint),
             Check::WorkloadIntact(c) => (c.points, &c.hint),
             Check::EntryPinned(c) => (c.points, &c.hint),
-            Check::AgentSvid(c) => (c.points, &c.hint),
+            Check::AgentSvid(c) | Check::NoStaleAgents(c) => (c.points, &c.hint),
             Check::ClockOffset(c) => (c.points, &c.hint),
             Check::FetchFails(c) | Check::ProbeError(c) => (c.points, &c.hint),
             Check::RotationStalled(c) => (c.points, &c.hint),

@@ -70,6 +70,29 @@ impl<'a> ServerCli<'a> {
         self.run(&["healthcheck"]).await.is_ok()
     }
 
+    /// Generates a single-use join token whose agent also gets `spiffe_id` (SPIRE creates
+    /// that entry, parented to the token's agent ID); returns the token.
+    pub async fn generate_join_token(&self, spiffe_id: &str) -> Result<String, SpireError> {
+        let args = ["token", "generate", "-spiffeID", spiffe_id, "-ttl", "600"];
+        let output = self.run(&args).await?;
+        match output.trim().strip_prefix("Token: ") {
+            Some(token) if !token.is_empty() => Ok(token.to_string()),
+            _ => Err(SpireError::Command {
+                command: format!("spire-server {}", args.join(" ")),
+                container: self.container.clone(),
+                output: format!("expected \"Token: <token>\", got {output:?}"),
+            }),
+        }
+    }
+
+    /// Evicts the agent with SPIFFE ID `agent_id`: its node record is deleted, and it must
+    /// attest again.
+    pub async fn evict_agent(&self, agent_id: &str) -> Result<(), SpireError> {
+        self.run(&["agent", "evict", "-spiffeID", agent_id])
+            .await
+            .map(drop)
+    }
+
     /// The server's current X.509 trust bundle, PEM-encoded.
     pub async fn bundle_pem(&self) -> Result<String, SpireError> {
         self.run(&["bundle", "show", "-format", "pem"]).await
@@ -146,16 +169,5 @@ impl ServerCli<'_> {
             source,
         })?;
         Ok(list.agents)
-    }
-
-    /// The agent attested with the x509pop certificate whose common name is `name`.
-    pub async fn agent_named(&self, name: &str) -> Result<Option<AgentInfo>, SpireError> {
-        let selector = format!("subject:cn:{name}");
-        let agents = self.agents().await?;
-        Ok(agents.into_iter().find(|a| {
-            a.selectors
-                .iter()
-                .any(|s| s.kind == "x509pop" && s.value == selector)
-        }))
     }
 }

@@ -8,8 +8,9 @@
 
 use spirelab::engine::files::FileSpec;
 use spirelab::engine::labels;
-use spirelab::lab::paths::{AGENT_BUNDLE, AGENT_CERT, AGENT_CONF, AGENT_KEY, PROMETHEUS_CONF};
-use spirelab::lab::spec::AgentSpec;
+use spirelab::lab::paths::{AGENT_BUNDLE, AGENT_CONF, PROMETHEUS_CONF};
+use spirelab::lab::render::Attestation;
+use spirelab::lab::spec::{AgentSpec, NodeAttestor};
 use spirelab::lab::{Lab, render};
 use spirelab::prometheus::Prometheus;
 
@@ -19,7 +20,8 @@ pub const NAME: &str = "agent-join";
 /// Starts the join_token agent and has Prometheus scrape it under the `spire-agent` job.
 pub async fn start(lab: &Lab, prometheus: &Prometheus) {
     let run = run_of(lab).await;
-    let token = generate_token(lab).await;
+    let alias = lab.spec.node_alias_id(NAME);
+    let token = lab.server().generate_join_token(&alias).await.unwrap();
     for purpose in ["data", "socket"] {
         let volume = lab.volume(NAME, purpose);
         lab.engine
@@ -31,7 +33,7 @@ pub async fn start(lab: &Lab, prometheus: &Prometheus) {
     let files = [
         FileSpec::public(
             AGENT_CONF,
-            join_token_conf(&render::agent_conf(&lab.spec), &token),
+            render::agent_conf(&lab.spec, Attestation::JoinToken(&token)),
         ),
         FileSpec::public(AGENT_BUNDLE, bundle),
     ];
@@ -48,40 +50,13 @@ async fn run_of(lab: &Lab) -> String {
     containers[0].labels[labels::RUN].clone()
 }
 
-/// A single-use token whose agent gets the node alias `spiffe://<td>/node/agent-join`.
-async fn generate_token(lab: &Lab) -> String {
-    let alias = lab.spec.node_alias_id(NAME);
-    let args = ["token", "generate", "-spiffeID", &alias, "-ttl", "600"];
-    let output = lab.server().run(&args).await.unwrap();
-    let token = output.trim().strip_prefix("Token: ");
-    token
-        .unwrap_or_else(|| panic!("unexpected token output: {output:?}"))
-        .to_string()
-}
-
-/// The lab's agent config with the x509pop attestor swapped for join_token.
-fn join_token_conf(x509pop_conf: &str, token: &str) -> String {
-    let x509pop = format!(
-        "    NodeAttestor \"x509pop\" {{\n        plugin_data {{\n            \
-         private_key_path = \"{AGENT_KEY}\"\n            \
-         certificate_path = \"{AGENT_CERT}\"\n        }}\n    }}\n"
-    );
-    let join_token = "    NodeAttestor \"join_token\" {\n        plugin_data {}\n    }\n";
-    assert!(
-        x509pop_conf.contains(&x509pop),
-        "no x509pop block in\n{x509pop_conf}"
-    );
-    x509pop_conf.replace(&x509pop, join_token).replacen(
-        "agent {\n",
-        &format!("agent {{\n    join_token = \"{token}\"\n"),
-        1,
-    )
-}
-
 /// Rewrites Prometheus's config with the extra agent and reloads it.
 async fn scrape_too(lab: &Lab, prometheus: &Prometheus) {
     let mut spec = lab.spec.clone();
-    spec.agents.push(AgentSpec { name: NAME.into() });
+    spec.agents.push(AgentSpec {
+        name: NAME.into(),
+        node_attestor: NodeAttestor::JoinToken,
+    });
     let config = FileSpec::public(PROMETHEUS_CONF, render::prometheus_conf(&spec));
     let container = lab.container("prometheus");
     lab.engine
@@ -95,20 +70,4 @@ async fn scrape_too(lab: &Lab, prometheus: &Prometheus) {
         "{reload}: {}",
         response.status()
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conf_attests_with_the_token_instead_of_x509pop() {
-        let conf = join_token_conf(&render::agent_conf(&Default::default()), "t-1");
-        assert!(
-            conf.starts_with("agent {\n    join_token = \"t-1\"\n"),
-            "{conf}"
-        );
-        assert!(conf.contains("NodeAttestor \"join_token\""), "{conf}");
-        assert!(!conf.contains("x509pop"), "{conf}");
-    }
 }

@@ -10,6 +10,8 @@
 use crate::grader::CheckError;
 use crate::grader::Finding;
 use crate::lab::Lab;
+use crate::lab::agents::JOIN_TOKEN_PATH;
+use crate::lab::spec::NodeAttestor;
 use crate::lab::spec::WorkloadSpec;
 use crate::spire::{AgentInfo, Entry};
 
@@ -41,13 +43,15 @@ pub async fn check(
     let mut finding = review_entries(&entries, &format!("unix:uid:{uid}"), accepted);
 
     let agents = server.agents().await?;
-    for agent in lab.spec.agent_names() {
-        let alias = lab.spec.node_alias_id(&agent);
+    for agent in &lab.spec.agents {
+        let alias = lab.spec.node_alias_id(&agent.name);
         if entries.iter().any(|e| e.parent_id.to_string() == alias) {
             let target = AliasTarget {
                 alias: &alias,
-                agent: &agent,
+                agent: &agent.name,
                 server_id: &lab.spec.server_id(),
+                joins_with_tokens: agent.node_attestor == NodeAttestor::JoinToken,
+                other_nodes: &other_nodes(lab, &agent.name).await?,
             };
             let review = target.review(&issuing(&alias), &agents);
             finding.passed &= review.passed;
@@ -55,6 +59,17 @@ pub async fn check(
         }
     }
     Ok(finding)
+}
+
+/// The node IDs the lab's other agents run as now.
+async fn other_nodes(lab: &Lab, agent: &str) -> Result<Vec<String>, CheckError> {
+    let mut ids = Vec::new();
+    for other in lab.spec.agent_names().iter().filter(|a| *a != agent) {
+        if let Some(node) = lab.attested_agent(other).await? {
+            ids.push(node.id.to_string());
+        }
+    }
+    Ok(ids)
 }
 
 /// Every entry issuing the workload's ID must select `uid_selector` and have an
@@ -116,6 +131,11 @@ struct AliasTarget<'a> {
     agent: &'a str,
     /// The server's SPIFFE ID, the parent of node alias entries.
     server_id: &'a str,
+    /// The agent attests with join tokens: `spire-server token generate -spiffeID <alias>`
+    /// parents its alias entries to each token's agent ID.
+    joins_with_tokens: bool,
+    /// The node IDs the lab's other agents run as now.
+    other_nodes: &'a [String],
 }
 
 impl AliasTarget<'_> {
@@ -158,6 +178,9 @@ impl AliasTarget<'_> {
             self.alias,
             selectors.join(", ")
         );
+        if self.joins_with_tokens && entry.parent_id.path.starts_with(JOIN_TOKEN_PATH) {
+            return self.review_token_entry(entry, line);
+        }
         if entry.parent_id.to_string() != self.server_id {
             line.push_str(&format!(
                 "; issued under {}, which hands {}'s node alias to whatever holds that \
@@ -185,6 +208,24 @@ impl AliasTarget<'_> {
             line.push_str(&format!("; also matches {}", matched.join(", ")));
         }
         (pinned && matched.is_empty(), line)
+    }
+}
+
+impl AliasTarget<'_> {
+    /// An alias entry made with a join token hands the alias to the node that used the
+    /// token: it must not be a node another lab agent runs as.
+    fn review_token_entry(&self, entry: &Entry, mut line: String) -> (bool, String) {
+        let parent = entry.parent_id.to_string();
+        if self.other_nodes.contains(&parent) {
+            line.push_str(&format!(
+                "; issued under {parent}, which another agent of the lab runs as, so it \
+                 holds {}'s node alias too",
+                self.agent
+            ));
+            return (false, line);
+        }
+        line.push_str(&format!("; made with join token {}", entry.parent_id.path));
+        (true, line)
     }
 }
 
@@ -280,8 +321,40 @@ mod tests {
             alias: ALIAS,
             agent: "agent-1",
             server_id: SERVER,
+            joins_with_tokens: false,
+            other_nodes: &[],
         };
         target.review(&entries.iter().collect::<Vec<_>>(), &agents)
+    }
+
+    #[test]
+    fn a_join_token_alias_passes_unless_another_agent_runs_as_its_parent() {
+        let token_node = "/spire/agent/join_token/t-1";
+        let made_by_token = entry(
+            "e1",
+            "/node/agent-1",
+            token_node,
+            &["spiffe_id:spiffe://lab.test/spire/agent/join_token/t-1"],
+        );
+        let mut target = AliasTarget {
+            alias: ALIAS,
+            agent: "agent-1",
+            server_id: SERVER,
+            joins_with_tokens: true,
+            other_nodes: &[],
+        };
+        let finding = target.review(&[&made_by_token], &[]);
+        assert!(finding.passed, "{:?}", finding.evidence);
+
+        let agent_2_node = [format!("spiffe://lab.test{token_node}")];
+        target.other_nodes = &agent_2_node;
+        let finding = target.review(&[&made_by_token], &[]);
+        assert!(!finding.passed);
+        assert!(
+            finding.evidence[0].contains("which another agent of the lab runs as"),
+            "{:?}",
+            finding.evidence
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod clock_offset;
 pub mod entry_pinned;
 pub mod fetch;
 pub mod log_contains;
+pub mod no_stale_agents;
 pub mod probe_error;
 pub mod rotation;
 pub mod rotation_stalled;
@@ -40,6 +41,7 @@ async fn dispatch(lab: &Lab, check: &Check, options: GradeOptions) -> Result<Fin
             workload_intact::check(lab, workload(&c.workload.value), agent).await
         }
         Check::AgentSvid(c) => agent_svid::check(lab, &c.agent.value, options).await,
+        Check::NoStaleAgents(c) => no_stale_agents::check(lab, &c.agent.value).await,
         Check::ClockOffset(c) => clock_offset::check(lab, &c.component.value, c.tolerance).await,
         Check::FetchFails(c) => {
             fetch::fails_with(lab, workload(&c.workload.value), &c.contains).await
