@@ -90,7 +90,7 @@ pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
         Step::Clock(clock) => clock::set(lab, clock).await,
         Step::Config(config) => config::set(lab, config).await,
         Step::Wait(duration) => {
-            tokio::time::sleep(*duration).await;
+            tokio::time::sleep(duration.value).await;
             Ok(())
         }
         Step::WaitFor(wait_for) => wait::wait_for(lab, wait_for).await,

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use super::builtin;
 use super::model::{
     Check, ConfigStep, EntryCreate, LabelMatchers, Recreate, RulesStep, Scenario, Step, Subject,
     WorkloadIntact,
 };
+use super::{bounds, builtin};
 use crate::lab::clock;
 use crate::lab::{LabSpec, SpecError};
 use crate::prometheus::rules::{RuleFile, RulesError, RulesSource};
@@ -146,6 +146,8 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     scenario.lab.validate().map_err(lab_error)?;
     let rule_alerts = attach_rule_files(origin, &mut scenario)?;
     validate(origin, &scenario, &rule_alerts)?;
+    let flawed = |flaw: Flaw| flaw.into_error(origin);
+    bounds::check(&scenario).map_err(flawed)?;
     Ok(Loaded {
         origin: origin.to_string(),
         scenario,
@@ -276,6 +278,41 @@ fn validate(
 }
 
 type Problem<'a> = (&'a Spanned<String>, String);
+
+/// A problem with a value that is not a name, such as a duration: where to point and what
+/// to fix. Found by [`bounds`] once every name is known.
+#[derive(Debug)]
+pub(super) struct Flaw {
+    /// 1-based line and column.
+    pub at: (u64, u64),
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
+
+impl Flaw {
+    fn into_error(self, origin: &str) -> ScenarioError {
+        ScenarioError::Invalid {
+            origin: origin.to_string(),
+            line: self.at.0,
+            column: self.at.1,
+            message: self.message,
+        }
+    }
+}
+
+/// The line and column where `value` is written.
+pub(super) fn position<T>(value: &Spanned<T>) -> (u64, u64) {
+    (value.referenced.line(), value.referenced.column())
+}
+
+/// Where `value` is written or, for a value left at its default (which has no position),
+/// where `owner`, the value that names what it belongs to, is written.
+pub(super) fn written_at<T, U>(value: &Spanned<T>, owner: &Spanned<U>) -> (u64, u64) {
+    match position(value) {
+        (0, _) => position(owner),
+        at => at,
+    }
+}
 
 /// What names a scenario may refer to.
 struct Known<'a> {

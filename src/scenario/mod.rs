@@ -2,6 +2,7 @@
 //! built-in catalogue, and the runner that plays a scenario end to end.
 
 pub mod alert_watch;
+mod bounds;
 pub mod builtin;
 pub mod load;
 pub mod model;
