@@ -4,6 +4,7 @@
 pub mod alert_watch;
 mod bounds;
 pub mod builtin;
+mod coherence;
 pub mod load;
 pub mod model;
 pub mod runner;

@@ -84,7 +84,7 @@ pub struct WrongFix {
     /// The steps of the wrong fix.
     pub steps: Vec<Step>,
     /// The grade check kinds that must fail after it, such as `svid`.
-    pub fails: Vec<String>,
+    pub fails: Vec<Spanned<String>>,
     /// Grade it as `spirelab grade` does, waiting up to each check's bound (for checks that
     /// need time, such as an alert that must fire); by default it is judged at once.
     #[serde(default)]

@@ -220,6 +220,7 @@ async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<S
     let missed: Vec<&String> = fix
         .fails
         .iter()
+        .map(|kind| &kind.value)
         .filter(|kind| !caught.iter().any(|c| &c.check == *kind && c.hint.is_some()))
         .collect();
     let summary = caught
