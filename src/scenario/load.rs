@@ -765,7 +765,7 @@ mod tests {
         format!(
             "{HEAD}break: []\nwrong_fixes:\n  - name: f\n    steps:\n      \
              - rules: {{ file: {file} }}\n    fails: [alert_firing]\n\
-             grade:\n  - alert_firing: {{ alert: MyAlert }}\n"
+             grade:\n  - alert_firing: {{ alert: MyAlert, hint: h }}\n"
         )
     }
 

@@ -552,6 +552,20 @@ pub struct RuleCheck {
     pub hint: Option<String>,
 }
 
+/// What a check tests, apart from its points, its hint and how long grading may wait for
+/// it: two checks with equal conditions pass and fail together.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Condition<'a> {
+    /// The check's kind, such as `svid`.
+    pub kind: &'static str,
+    /// The name of what it is about.
+    pub subject: &'a str,
+    /// Every other parameter that changes the outcome, written so that equal outcomes
+    /// compare equal: text to match in lower case (matches ignore case), parents and label
+    /// matchers sorted (their order does not matter).
+    pub parameters: Vec<String>,
+}
+
 /// What a check is about, for reports and validation.
 pub enum Subject<'a> {
     /// A workload.
@@ -564,9 +578,9 @@ pub enum Subject<'a> {
     Alert(&'a Spanned<String>),
 }
 
-impl Subject<'_> {
+impl<'a> Subject<'a> {
     /// The subject's name.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'a str {
         match self {
             Subject::Workload(s)
             | Subject::Agent(s)
@@ -637,5 +651,36 @@ impl Check {
             Check::RuleLoaded(c) => (c.points, &c.hint),
         };
         (points, hint.as_deref())
+    }
+
+    /// What the check tests; see [`Condition`].
+    pub fn condition(&self) -> Condition<'_> {
+        let sorted = |mut values: Vec<String>| {
+            values.sort();
+            values
+        };
+        let parameters = match self {
+            Check::Svid(_) | Check::Rotation(_) | Check::AgentSvid(_) => Vec::new(),
+            Check::RuleLoaded(_) => Vec::new(),
+            Check::EntryPinned(c) => sorted(c.parents.clone()),
+            Check::WorkloadIntact(c) => c.agent.iter().map(|a| a.value.clone()).collect(),
+            Check::ClockOffset(c) => vec![format!("{:?}", c.tolerance.value)],
+            Check::FetchFails(c) | Check::ProbeError(c) => vec![c.contains.to_lowercase()],
+            Check::RotationStalled(c) => vec![format!("{:?}", c.for_at_least.value)],
+            Check::LogContains(c) => vec![c.contains.to_lowercase()],
+            Check::AlertFiring(c) | Check::AlertClear(c) => {
+                let pairs = c
+                    .labels
+                    .0
+                    .iter()
+                    .map(|(n, v)| format!("{}={:?}", n.value, v.value));
+                sorted(pairs.collect())
+            }
+        };
+        Condition {
+            kind: self.kind(),
+            subject: self.subject().name(),
+            parameters,
+        }
     }
 }
