@@ -92,7 +92,7 @@ pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
         Step::Config(config) => config::set(lab, config).await,
         Step::JoinToken(step) => join_token::rejoin(lab, step).await,
         Step::Wait(duration) => {
-            tokio::time::sleep(*duration).await;
+            tokio::time::sleep(duration.value).await;
             Ok(())
         }
         Step::WaitFor(wait_for) => wait::wait_for(lab, wait_for).await,

@@ -21,11 +21,11 @@ pub async fn wait_for(lab: &Lab, step: &WaitFor) -> Result<(), FaultError> {
             false => Poll::Pending(result.evidence.join("; ")),
         })
     };
-    match wait::until(&label, step.within, poll).await {
+    match wait::until(&label, step.within.value, poll).await {
         Ok(()) => Ok(()),
         Err(LabError::Timeout { last, .. }) => Err(FaultError::WaitFor {
             check: label,
-            within: step.within,
+            within: step.within.value,
             evidence: last.unwrap_or_default(),
         }),
         Err(error) => Err(error.into()),

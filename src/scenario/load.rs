@@ -5,11 +5,11 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use super::builtin;
 use super::model::{
     Check, ConfigStep, EntryCreate, LabelMatchers, Recreate, RulesStep, Scenario, Step, Subject,
     WorkloadIntact,
 };
+use super::{bounds, builtin, coherence};
 use crate::lab::clock;
 use crate::lab::spec::NodeAttestor;
 use crate::lab::{LabSpec, SpecError};
@@ -147,6 +147,9 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     scenario.lab.validate().map_err(lab_error)?;
     let rule_alerts = attach_rule_files(origin, &mut scenario)?;
     validate(origin, &scenario, &rule_alerts)?;
+    let flawed = |flaw: Flaw| flaw.into_error(origin);
+    bounds::check(&scenario).map_err(flawed)?;
+    coherence::check(&scenario, text).map_err(flawed)?;
     Ok(Loaded {
         origin: origin.to_string(),
         scenario,
@@ -155,7 +158,8 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
 }
 
 fn syntax(origin: &str, error: &serde_saphyr::Error) -> ScenarioError {
-    let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
+    // An error about the whole document may come without a position: point at its start.
+    let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
     let message = first_line_without_position(&error.to_string());
     ScenarioError::Syntax {
         origin: origin.to_string(),
@@ -264,19 +268,58 @@ fn validate(
     for alert in scenario.alerts.iter().flat_map(|a| &a.expected) {
         known.alert(alert).map_err(invalid)?;
     }
-    if scenario.grade.is_empty() {
-        let message = "grade: a scenario needs at least one graded check".to_string();
-        return Err(ScenarioError::Invalid {
-            origin: origin.to_string(),
-            line: 0,
-            column: 0,
-            message,
-        });
-    }
-    validate_wrong_fixes(origin, scenario)
+    Ok(())
 }
 
 type Problem<'a> = (&'a Spanned<String>, String);
+
+/// A problem that relates several values, or a value that is not a name: where to point
+/// and what to fix. Found by [`bounds`] and [`coherence`] once every name is known.
+#[derive(Debug)]
+pub(super) struct Flaw {
+    /// 1-based line and column.
+    pub at: (u64, u64),
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
+
+impl Flaw {
+    fn into_error(self, origin: &str) -> ScenarioError {
+        ScenarioError::Invalid {
+            origin: origin.to_string(),
+            line: self.at.0,
+            column: self.at.1,
+            message: self.message,
+        }
+    }
+}
+
+/// The line and column where `value` is written.
+pub(super) fn position<T>(value: &Spanned<T>) -> (u64, u64) {
+    (value.referenced.line(), value.referenced.column())
+}
+
+/// Where `value` is written or, for a value left at its default (which has no position),
+/// where `owner`, the value that names what it belongs to, is written.
+pub(super) fn written_at<T, U>(value: &Spanned<T>, owner: &Spanned<U>) -> (u64, u64) {
+    match position(value) {
+        (0, _) => position(owner),
+        at => at,
+    }
+}
+
+/// The line and column of top-level key `key` (such as `grade`), plain or quoted, found in
+/// the text since serde keeps no position for keys; the file's start when the document is
+/// written some other way (a flow mapping, say).
+pub(super) fn key_position(text: &str, key: &str) -> (u64, u64) {
+    let quoted = [key.to_string(), format!("\"{key}\""), format!("'{key}'")];
+    let written = |line: &str| {
+        let mut rests = quoted.iter().filter_map(|k| line.strip_prefix(k.as_str()));
+        rests.any(|r| r.trim_start().starts_with(':'))
+    };
+    let line = text.lines().position(written).map_or(0, |i| i as u64);
+    (line + 1, 1)
+}
 
 /// What names a scenario may refer to.
 struct Known<'a> {
@@ -555,26 +598,6 @@ fn validate_labels(labels: &LabelMatchers) -> Result<(), Problem<'_>> {
     Ok(())
 }
 
-fn validate_wrong_fixes(origin: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
-    let kinds: Vec<&str> = scenario.grade.iter().map(Check::kind).collect();
-    for fix in &scenario.wrong_fixes {
-        if let Some(unknown) = fix.fails.iter().find(|k| !kinds.contains(&k.as_str())) {
-            let message = format!(
-                "wrong fix {:?} expects check {unknown:?} to fail, but the grade has only {}",
-                fix.name,
-                kinds.join(", ")
-            );
-            return Err(ScenarioError::Invalid {
-                origin: origin.to_string(),
-                line: 0,
-                column: 0,
-                message,
-            });
-        }
-    }
-    Ok(())
-}
-
 fn known_workload<'a>(lab: &LabSpec, name: &'a Spanned<String>) -> Result<(), Problem<'a>> {
     if lab.workload(&name.value).is_some() {
         return Ok(());
@@ -834,7 +857,7 @@ mod tests {
         format!(
             "{HEAD}break: []\nwrong_fixes:\n  - name: f\n    steps:\n      \
              - rules: {{ file: {file} }}\n    fails: [alert_firing]\n\
-             grade:\n  - alert_firing: {{ alert: MyAlert }}\n"
+             grade:\n  - alert_firing: {{ alert: MyAlert, hint: h }}\n"
         )
     }
 

@@ -2,7 +2,9 @@
 //! built-in catalogue, and the runner that plays a scenario end to end.
 
 pub mod alert_watch;
+mod bounds;
 pub mod builtin;
+mod coherence;
 pub mod load;
 pub mod model;
 pub mod runner;

@@ -3,14 +3,14 @@
 //!
 //! Steps and checks are small building blocks named by a single key, so instructors write
 //! new scenarios without Rust (docs/scenarios.md has an example of each). References to
-//! components keep their position in the file, so an unknown name is reported at its line
-//! and column.
+//! components and bounded durations keep their position in the file, so an unknown name or
+//! a duration out of bounds is reported at its line and column.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 use crate::lab::LabSpec;
 use crate::prometheus::rules::RulesSource;
@@ -57,11 +57,11 @@ pub struct Alerts {
     /// loads.
     pub expected: Vec<Spanned<String>>,
     /// How long each may take to fire, from the moment the break steps start being applied.
-    #[serde(with = "humantime_serde")]
-    pub fire_within: Duration,
+    #[serde(deserialize_with = "spanned_duration")]
+    pub fire_within: Spanned<Duration>,
     /// How long each may take to clear, from the moment the last solve step was applied.
-    #[serde(with = "humantime_serde")]
-    pub clear_within: Duration,
+    #[serde(deserialize_with = "spanned_duration")]
+    pub clear_within: Spanned<Duration>,
 }
 
 /// What `break` confirms before handing the lab to the learner.
@@ -69,8 +69,8 @@ pub struct Alerts {
 #[serde(deny_unknown_fields)]
 pub struct Broken {
     /// How long the symptoms may take to show.
-    #[serde(with = "humantime_serde")]
-    pub within: Duration,
+    #[serde(deserialize_with = "spanned_duration")]
+    pub within: Spanned<Duration>,
     /// Checks that must all pass once broken.
     pub checks: Vec<Check>,
 }
@@ -84,7 +84,7 @@ pub struct WrongFix {
     /// The steps of the wrong fix.
     pub steps: Vec<Step>,
     /// The grade check kinds that must fail after it, such as `svid`.
-    pub fails: Vec<String>,
+    pub fails: Vec<Spanned<String>>,
     /// Grade it as `spirelab grade` does, waiting up to each check's bound (for checks that
     /// need time, such as an alert that must fire); by default it is judged at once.
     #[serde(default)]
@@ -130,8 +130,8 @@ pub enum Step {
     /// Put a disconnected component back on the lab's network.
     Connect(ComponentRef),
     /// Pause for a while.
-    #[serde(with = "humantime_serde")]
-    Wait(Duration),
+    #[serde(deserialize_with = "spanned_duration")]
+    Wait(Spanned<Duration>),
     /// Wait until a check passes.
     WaitFor(WaitFor),
     /// Load a Prometheus rules file into the lab's Prometheus, as `spirelab rules load` does.
@@ -250,8 +250,8 @@ pub struct JoinTokenStep {
 #[serde(deny_unknown_fields)]
 pub struct WaitFor {
     /// How long to wait at most.
-    #[serde(with = "humantime_serde")]
-    pub within: Duration,
+    #[serde(deserialize_with = "spanned_duration")]
+    pub within: Spanned<Duration>,
     /// The condition.
     pub check: Box<Check>,
 }
@@ -331,6 +331,24 @@ fn one_point() -> u32 {
     1
 }
 
+/// Reads a duration written as `90s` or `5m` together with its position in the file, so a
+/// duration out of bounds is reported where it is written.
+fn spanned_duration<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Spanned<Duration>, D::Error> {
+    let read = Spanned::<humantime_serde::Serde<Duration>>::deserialize(deserializer)?;
+    Ok(Spanned::new(
+        read.value.into_inner(),
+        read.referenced,
+        read.defined,
+    ))
+}
+
+/// A default duration: it is not written in the file, so it has no position.
+fn unwritten(duration: Duration) -> Spanned<Duration> {
+    Spanned::new(duration, Location::UNKNOWN, Location::UNKNOWN)
+}
+
 /// A check about one workload.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -401,8 +419,8 @@ pub struct ClockCheck {
     /// The agent.
     pub component: Spanned<String>,
     /// The largest offset that passes.
-    #[serde(default = "two_seconds", with = "humantime_serde")]
-    pub tolerance: Duration,
+    #[serde(default = "two_seconds", deserialize_with = "spanned_duration")]
+    pub tolerance: Spanned<Duration>,
     /// Points for passing.
     #[serde(default = "one_point")]
     pub points: u32,
@@ -411,8 +429,8 @@ pub struct ClockCheck {
     pub hint: Option<String>,
 }
 
-fn two_seconds() -> Duration {
-    Duration::from_secs(2)
+fn two_seconds() -> Spanned<Duration> {
+    unwritten(Duration::from_secs(2))
 }
 
 /// A symptom seen by or as a workload.
@@ -438,8 +456,8 @@ pub struct Stalled {
     /// The workload.
     pub workload: Spanned<String>,
     /// How long without a new SVID counts as stalled.
-    #[serde(rename = "for", with = "humantime_serde")]
-    pub for_at_least: Duration,
+    #[serde(rename = "for", deserialize_with = "spanned_duration")]
+    pub for_at_least: Spanned<Duration>,
     /// Points for passing.
     #[serde(default = "one_point")]
     pub points: u32,
@@ -476,8 +494,8 @@ pub struct AlertCheck {
     #[serde(default)]
     pub labels: LabelMatchers,
     /// When grading may wait: how long the alert may take to reach the wanted state.
-    #[serde(default = "three_minutes", with = "humantime_serde")]
-    pub within: Duration,
+    #[serde(default = "three_minutes", deserialize_with = "spanned_duration")]
+    pub within: Spanned<Duration>,
     /// Points for passing.
     #[serde(default = "one_point")]
     pub points: u32,
@@ -486,8 +504,8 @@ pub struct AlertCheck {
     pub hint: Option<String>,
 }
 
-fn three_minutes() -> Duration {
-    Duration::from_secs(180)
+fn three_minutes() -> Spanned<Duration> {
+    unwritten(Duration::from_secs(180))
 }
 
 /// Label names and the values an alert must carry, in the order written, each with its
@@ -556,6 +574,20 @@ pub struct RuleCheck {
     pub hint: Option<String>,
 }
 
+/// What a check tests, apart from its points, its hint and how long grading may wait for
+/// it: two checks with equal conditions pass and fail together.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Condition<'a> {
+    /// The check's kind, such as `svid`.
+    pub kind: &'static str,
+    /// The name of what it is about.
+    pub subject: &'a str,
+    /// Every other parameter that changes the outcome, written so that equal outcomes
+    /// compare equal: text to match in lower case (matches ignore case), parents and label
+    /// matchers sorted (their order does not matter).
+    pub parameters: Vec<String>,
+}
+
 /// What a check is about, for reports and validation.
 pub enum Subject<'a> {
     /// A workload.
@@ -568,9 +600,9 @@ pub enum Subject<'a> {
     Alert(&'a Spanned<String>),
 }
 
-impl Subject<'_> {
+impl<'a> Subject<'a> {
     /// The subject's name.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'a str {
         match self {
             Subject::Workload(s)
             | Subject::Agent(s)
@@ -642,5 +674,37 @@ impl Check {
             Check::RuleLoaded(c) => (c.points, &c.hint),
         };
         (points, hint.as_deref())
+    }
+
+    /// What the check tests; see [`Condition`].
+    pub fn condition(&self) -> Condition<'_> {
+        let sorted = |mut values: Vec<String>| {
+            values.sort();
+            values
+        };
+        let parameters = match self {
+            Check::Svid(_) | Check::Rotation(_) | Check::AgentSvid(_) => Vec::new(),
+            Check::NoStaleAgents(_) => Vec::new(),
+            Check::RuleLoaded(_) => Vec::new(),
+            Check::EntryPinned(c) => sorted(c.parents.clone()),
+            Check::WorkloadIntact(c) => c.agent.iter().map(|a| a.value.clone()).collect(),
+            Check::ClockOffset(c) => vec![format!("{:?}", c.tolerance.value)],
+            Check::FetchFails(c) | Check::ProbeError(c) => vec![c.contains.to_lowercase()],
+            Check::RotationStalled(c) => vec![format!("{:?}", c.for_at_least.value)],
+            Check::LogContains(c) => vec![c.contains.to_lowercase()],
+            Check::AlertFiring(c) | Check::AlertClear(c) => {
+                let pairs = c
+                    .labels
+                    .0
+                    .iter()
+                    .map(|(n, v)| format!("{}={:?}", n.value, v.value));
+                sorted(pairs.collect())
+            }
+        };
+        Condition {
+            kind: self.kind(),
+            subject: self.subject().name(),
+            parameters,
+        }
     }
 }

@@ -67,7 +67,7 @@ pub async fn confirm_break(
             )),
         })
     };
-    let symptoms = match wait::until(&what, scenario.broken.within, confirm).await {
+    let symptoms = match wait::until(&what, scenario.broken.within.value, confirm).await {
         Ok(symptoms) => symptoms,
         Err(LabError::Timeout { .. }) => {
             grader::grade(lab, &scenario.name, &scenario.broken.checks, options)
@@ -220,6 +220,7 @@ async fn judge_wrong_fix(lab: &Lab, loaded: &Loaded, fix: &WrongFix) -> Result<S
     let missed: Vec<&String> = fix
         .fails
         .iter()
+        .map(|kind| &kind.value)
         .filter(|kind| !caught.iter().any(|c| &c.check == *kind && c.hint.is_some()))
         .collect();
     let summary = caught
@@ -382,8 +383,8 @@ async fn watch_alerts(
 ) -> Option<Result<String, String>> {
     let alerts = alerts?;
     let (bound, event) = match wanted {
-        Wanted::Firing => (alerts.fire_within, "the break"),
-        Wanted::Clear => (alerts.clear_within, "the fix"),
+        Wanted::Firing => (alerts.fire_within.value, "the break"),
+        Wanted::Clear => (alerts.clear_within.value, "the fix"),
     };
     let timings = alert_watch::watch(lab, &alerts.expected, wanted, from, bound).await;
     Some(alert_watch::verdict(&timings, wanted, event, bound))

@@ -82,7 +82,7 @@ async fn wait_for(
             Err(error) => Poll::Pending(error.to_string()),
         })
     };
-    match wait::until(&what, check.within, poll).await {
+    match wait::until(&what, check.within.value, poll).await {
         Ok(()) | Err(crate::lab::LabError::Timeout { .. }) => {
             judge(prometheus, check, wanted).await
         }

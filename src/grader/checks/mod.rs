@@ -42,7 +42,9 @@ async fn dispatch(lab: &Lab, check: &Check, options: GradeOptions) -> Result<Fin
         }
         Check::AgentSvid(c) => agent_svid::check(lab, &c.agent.value, options).await,
         Check::NoStaleAgents(c) => no_stale_agents::check(lab, &c.agent.value).await,
-        Check::ClockOffset(c) => clock_offset::check(lab, &c.component.value, c.tolerance).await,
+        Check::ClockOffset(c) => {
+            clock_offset::check(lab, &c.component.value, c.tolerance.value).await
+        }
         Check::FetchFails(c) => {
             fetch::fails_with(lab, workload(&c.workload.value), &c.contains).await
         }
@@ -50,7 +52,7 @@ async fn dispatch(lab: &Lab, check: &Check, options: GradeOptions) -> Result<Fin
             probe_error::check(lab, workload(&c.workload.value), &c.contains, options).await
         }
         Check::RotationStalled(c) => {
-            rotation_stalled::check(lab, &c.workload.value, c.for_at_least).await
+            rotation_stalled::check(lab, &c.workload.value, c.for_at_least.value).await
         }
         Check::LogContains(c) => {
             log_contains::check(lab, &c.component.value, &c.contains, options).await
