@@ -9,6 +9,7 @@ pub mod config;
 pub mod container;
 pub mod entry;
 pub mod exec;
+pub mod files;
 pub mod join_token;
 pub mod recreate;
 pub mod rules;
@@ -88,6 +89,8 @@ pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
         Step::EntryDelete(target) => entry::delete(lab, &target.workload.value).await,
         Step::Recreate(recreate) => recreate::recreate(lab, recreate).await,
         Step::Exec(exec) => exec::exec(lab, exec).await,
+        Step::CopyFile(copy) => files::copy(lab, copy).await,
+        Step::WriteFile(write) => files::write(lab, write).await,
         Step::Clock(clock) => clock::set(lab, clock).await,
         Step::Config(config) => config::set(lab, config).await,
         Step::JoinToken(step) => join_token::rejoin(lab, step).await,

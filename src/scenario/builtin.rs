@@ -32,6 +32,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/join-token-reused.yaml"),
     ),
     (
+        "datastore-lost",
+        include_str!("../../scenarios/datastore-lost.yaml"),
+    ),
+    (
         "monitoring-fetch-denied",
         include_str!("../../scenarios/monitoring-fetch-denied.yaml"),
     ),

@@ -387,6 +387,15 @@ fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a
         Step::Recreate(r) => validate_recreate(lab, r),
         Step::Exec(e) if e.command.is_empty() => Err((&e.component, "exec needs a command".into())),
         Step::Exec(e) => known_component(lab, &e.component),
+        Step::CopyFile(c) => {
+            known_component(lab, &c.component)?;
+            absolute_path(&c.from)?;
+            absolute_path(&c.to)
+        }
+        Step::WriteFile(w) => {
+            known_component(lab, &w.component)?;
+            absolute_path(&w.path)
+        }
         Step::Clock(c) if !lab.clock_supervisor => Err((
             &c.component,
             "clock offsets need `clock_supervisor: true` in the lab".into(),
@@ -417,6 +426,22 @@ fn validate_entry_create(create: &EntryCreate) -> Result<(), Problem<'_>> {
         ));
     }
     create.selectors.iter().try_for_each(selector)
+}
+
+/// A path inside a container: absolute, naming a file, without `..`.
+fn absolute_path(path: &Spanned<String>) -> Result<(), Problem<'_>> {
+    let value = path.value.as_str();
+    let climbs = value.split('/').any(|part| part == "..");
+    if value.starts_with('/') && !value.ends_with('/') && !climbs {
+        return Ok(());
+    }
+    Err((
+        path,
+        format!(
+            "{value:?} must be an absolute path to a file inside the container, without \
+             `..`, such as /var/lib/spire/server/datastore.sqlite3"
+        ),
+    ))
 }
 
 /// `spiffe://trust-domain/path`, as SPIRE's CLI takes it.
@@ -737,6 +762,24 @@ mod tests {
             "{}",
             error_of(&typo)
         );
+    }
+
+    #[test]
+    fn file_steps_take_absolute_paths_without_climbing() {
+        let write = |path: &str| {
+            format!(
+                "{HEAD}break:\n  - write_file: {{ component: server, path: \"{path}\" }}\n\
+                 grade: [svid: {{ workload: workload-1 }}]\n"
+            )
+        };
+        assert!(load("s.yaml", &write("/var/backups/x")).is_ok());
+        for bad in ["relative/x", "/var/../etc/passwd", "/var/backups/"] {
+            let error = error_of(&write(bad));
+            assert!(
+                error.starts_with("s.yaml:6:44: ") && error.contains("must be an absolute path"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub enum Step {
     Recreate(Recreate),
     /// Run a command in a component's container; it must exit 0.
     Exec(Exec),
+    /// Copy a file within a component's container, even while it is stopped.
+    CopyFile(CopyFile),
+    /// Write a file in a component's container, even while it is stopped.
+    WriteFile(WriteFile),
     /// Set an agent's wall-clock offset (the host's clock is never touched).
     Clock(ClockStep),
     /// Change keys of a SPIRE config file and restart the component.
@@ -210,6 +214,31 @@ pub struct Exec {
     /// Run as this user.
     #[serde(default)]
     pub user: Option<String>,
+}
+
+/// Parameters of [`Step::CopyFile`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyFile {
+    /// The component.
+    pub component: Spanned<String>,
+    /// The file to copy, an absolute path.
+    pub from: Spanned<String>,
+    /// Where the copy goes, an absolute path; missing directories are made.
+    pub to: Spanned<String>,
+}
+
+/// Parameters of [`Step::WriteFile`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteFile {
+    /// The component.
+    pub component: Spanned<String>,
+    /// The file, an absolute path; an existing file is replaced.
+    pub path: Spanned<String>,
+    /// What it holds; empty by default.
+    #[serde(default)]
+    pub contents: String,
 }
 
 /// Parameters of [`Step::Clock`].
