@@ -22,13 +22,32 @@ use crate::spire::SpireError;
 /// Failures applying a step.
 #[derive(Debug, thiserror::Error)]
 pub enum FaultError {
-    /// The workload has no registration entry to change.
-    #[error("workload {workload} has no registration entry for {spiffe_id}")]
+    /// No registration entry issues the SPIFFE ID an entry step changes.
+    #[error("no registration entry issues {spiffe_id}, {what}")]
     NoEntry {
-        /// The workload.
-        workload: String,
-        /// Its SPIFFE ID.
+        /// The SPIFFE ID.
         spiffe_id: String,
+        /// Whose ID it is, such as `the node alias of agent agent-1`.
+        what: String,
+    },
+    /// An entry step needs a value of an agent the server does not list.
+    #[error(
+        "agent {agent} is not attested: the server lists no agent with \
+         x509pop:subject:cn:{agent}"
+    )]
+    NotAttested {
+        /// The agent.
+        agent: String,
+    },
+    /// An entry step takes an agent's selectors, and the agent has none with the prefix.
+    #[error("agent {agent} has no selector starting with {prefix:?}; the server lists [{held}]")]
+    NoAgentSelector {
+        /// The agent.
+        agent: String,
+        /// The prefix asked for.
+        prefix: String,
+        /// The selectors it has.
+        held: String,
     },
     /// A command run by an `exec` step failed.
     #[error("`{command}` failed in {component} (exit {code:?}): {output}")]
@@ -85,8 +104,8 @@ pub async fn apply(lab: &Lab, step: &Step) -> Result<(), FaultError> {
     match step {
         Step::EntryCreate(create) => entry::create(lab, create).await,
         Step::EntryUpdate(update) => entry::update(lab, update).await,
-        Step::EntryRestore(target) => entry::restore(lab, &target.workload.value).await,
-        Step::EntryDelete(target) => entry::delete(lab, &target.workload.value).await,
+        Step::EntryRestore(step) => entry::restore(lab, &step.target).await,
+        Step::EntryDelete(step) => entry::delete(lab, &step.target).await,
         Step::Recreate(recreate) => recreate::recreate(lab, recreate).await,
         Step::Exec(exec) => exec::exec(lab, exec).await,
         Step::CopyFile(copy) => files::copy(lab, copy).await,

@@ -264,17 +264,12 @@ async fn register(lab: &Lab) -> Result<(), LabError> {
         .iter()
         .map(|e| e.spiffe_id.to_string())
         .collect();
-    let x509pop = lab
+    let aliases = lab
         .spec
         .agents
         .iter()
-        .filter(|a| a.node_attestor == NodeAttestor::X509pop);
-    let aliases = x509pop.map(|agent| NewEntry {
-        spiffe_id: lab.spec.node_alias_id(&agent.name),
-        parent_id: None,
-        selectors: vec![format!("x509pop:subject:cn:{}", agent.name)],
-        x509_svid_ttl: None,
-    });
+        .filter(|a| a.node_attestor == NodeAttestor::X509pop)
+        .map(|a| lab.node_alias_entry(&a.name));
     let workloads = lab.spec.workloads.iter().map(|w| lab.workload_entry(w));
     for entry in aliases.chain(workloads) {
         if !existing.contains(&entry.spiffe_id) {
@@ -297,6 +292,17 @@ impl Lab {
             parent_id: Some(self.spec.node_alias_id(&workload.agent)),
             selectors: vec![format!("unix:uid:{}", workload.uid)],
             x509_svid_ttl: Some(self.spec.svid_ttl.as_secs()),
+        }
+    }
+
+    /// The node alias entry an agent should have: its x509pop certificate's common name,
+    /// parented to the server.
+    pub fn node_alias_entry(&self, agent: &str) -> NewEntry {
+        NewEntry {
+            spiffe_id: self.spec.node_alias_id(agent),
+            parent_id: None,
+            selectors: vec![format!("x509pop:subject:cn:{agent}")],
+            x509_svid_ttl: None,
         }
     }
 

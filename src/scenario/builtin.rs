@@ -16,6 +16,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/socket-path-mismatch.yaml"),
     ),
     (
+        "alias-typo",
+        include_str!("../../scenarios/alias-typo.yaml"),
+    ),
+    (
         "workload-moved-agent",
         include_str!("../../scenarios/workload-moved-agent.yaml"),
     ),

@@ -17,7 +17,7 @@ pub(super) fn check(scenario: &Scenario, text: &str) -> Result<(), Flaw> {
     grade_scores(&scenario.grade, text)?;
     consistent(&scenario.broken.checks, "broken.checks")?;
     consistent(&scenario.grade, "grade")?;
-    grade_differs_from_broken(scenario)?;
+    grade_can_fail_before_the_fix(scenario)?;
     clock_checks_see_the_break(scenario)?;
     wrong_fixes_can_be_caught(scenario)
 }
@@ -59,34 +59,34 @@ fn grade_scores(grade: &[Check], text: &str) -> Result<(), Flaw> {
     Ok(())
 }
 
-/// No grade check tests what a broken check tests: a broken check passes once the lab is
-/// broken, so the same condition in the grade passes before any fix and scores nothing
-/// the learner did. A symptom check such as `fetch_fails` may be graded (say, that another
-/// workload still cannot take the identity), but not one the break already confirms.
-fn grade_differs_from_broken(scenario: &Scenario) -> Result<(), Flaw> {
-    for graded in &scenario.grade {
+/// Some check worth points must test what the break does not confirm. A broken check
+/// passes once the lab is broken, so when every scored check of the grade is also a
+/// broken check, the whole grade passes before any fix. One such check next to others is
+/// a guard, not a flaw: that another workload keeps its SVID, say.
+fn grade_can_fail_before_the_fix(scenario: &Scenario) -> Result<(), Flaw> {
+    let confirmed_by = |graded: &Check| {
         let condition = graded.condition();
-        let same = scenario
-            .broken
-            .checks
-            .iter()
-            .find(|b| b.condition() == condition);
-        if let Some(broken) = same {
-            let (line, column) = at(broken);
-            let message = format!(
-                "grade check {} is the same as the broken check at line {line}, column \
-                 {column}: it passes while the lab is still broken, so it cannot tell a fix \
-                 from none; grade what the fix restores (such as `svid`) or change the \
-                 check's parameters",
-                named(graded)
-            );
-            return Err(Flaw {
-                at: at(graded),
-                message,
-            });
-        }
-    }
-    Ok(())
+        let broken = scenario.broken.checks.iter();
+        broken.clone().find(|b| b.condition() == condition)
+    };
+    let scored = scenario.grade.iter().filter(|c| c.scoring().0 > 0);
+    let pairs: Option<Vec<(&Check, &Check)>> = scored
+        .map(|graded| confirmed_by(graded).map(|broken| (graded, broken)))
+        .collect();
+    let Some(&(graded, broken)) = pairs.as_deref().and_then(<[_]>::first) else {
+        return Ok(());
+    };
+    let (line, column) = at(broken);
+    let message = format!(
+        "every graded check is also a broken check ({} is the same as the broken check at \
+         line {line}, column {column}): the grade passes while the lab is still broken; \
+         grade what the fix restores, such as `svid` or `rotation`",
+        named(graded)
+    );
+    Err(Flaw {
+        at: at(graded),
+        message,
+    })
 }
 
 /// No two checks of one list need opposite outcomes, since then the list never passes
@@ -282,17 +282,25 @@ mod tests {
     }
 
     #[test]
-    fn a_grade_check_the_break_confirms_is_reported_with_both_positions() {
-        let grade = "grade:\n  - svid: { workload: workload-2 }\n  \
+    fn a_grade_the_break_confirms_whole_is_reported_with_both_positions() {
+        let grade = "grade:\n  - svid: { workload: workload-2, points: 0 }\n  \
                      - fetch_fails: { workload: workload-1, contains: No Identity Issued }\n";
         let error = error_of(&scenario(FETCH_FAILS, "  []\n", grade));
         assert_eq!(
             error,
-            "s.yaml:12:30: grade check `fetch_fails` of workload-1 is the same as the broken \
-             check at line 7, column 32: it passes while the lab is still broken, so it cannot \
-             tell a fix from none; grade what the fix restores (such as `svid`) or change the \
-             check's parameters"
+            "s.yaml:12:30: every graded check is also a broken check (`fetch_fails` of \
+             workload-1 is the same as the broken check at line 7, column 32): the grade \
+             passes while the lab is still broken; grade what the fix restores, such as \
+             `svid` or `rotation`"
         );
+    }
+
+    #[test]
+    fn a_broken_check_may_guard_the_grade_next_to_what_the_fix_restores() {
+        let grade = "grade:\n  - svid: { workload: workload-1 }\n  \
+                     - fetch_fails: { workload: workload-2, contains: no identity issued }\n";
+        let broken = "    - fetch_fails: { workload: workload-2, contains: no identity issued }\n";
+        assert!(load("s.yaml", &scenario(broken, "  []\n", grade)).is_ok());
     }
 
     #[test]

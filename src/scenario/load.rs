@@ -6,8 +6,8 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::model::{
-    Check, ConfigStep, EntryCreate, LabelMatchers, Recreate, RulesStep, Scenario, Step, Subject,
-    WorkloadIntact,
+    Check, ConfigStep, EntryCreate, EntryTarget, EntryUpdate, LabelMatchers, Recreate, RulesStep,
+    Scenario, Step, Subject, WorkloadIntact,
 };
 use super::{bounds, builtin, coherence};
 use crate::lab::clock;
@@ -376,14 +376,13 @@ fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a
     let lab = known.lab;
     match step {
         Step::Wait(_) | Step::Rules(_) => Ok(()),
-        Step::EntryCreate(create) => validate_entry_create(create),
-        Step::EntryUpdate(update) => {
-            known_workload(lab, &update.workload)?;
-            let mut ids = update.spiffe_id.iter().chain(&update.parent_id);
-            ids.try_for_each(spiffe_id)?;
-            update.selectors.iter().flatten().try_for_each(selector)
+        Step::EntryCreate(create) => validate_entry_create(lab, create),
+        Step::EntryUpdate(update) => validate_entry_update(lab, update),
+        Step::EntryRestore(r) => {
+            known_target(lab, &r.target)?;
+            restorable(lab, &r.target)
         }
-        Step::EntryRestore(r) | Step::EntryDelete(r) => known_workload(lab, &r.workload),
+        Step::EntryDelete(r) => known_target(lab, &r.target),
         Step::Recreate(r) => validate_recreate(lab, r),
         Step::Exec(e) if e.command.is_empty() => Err((&e.component, "exec needs a command".into())),
         Step::Exec(e) => known_component(lab, &e.component),
@@ -416,14 +415,20 @@ fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a
     }
 }
 
-fn validate_entry_create(create: &EntryCreate) -> Result<(), Problem<'_>> {
+fn validate_entry_create<'a>(lab: &LabSpec, create: &'a EntryCreate) -> Result<(), Problem<'a>> {
     spiffe_id(&create.spiffe_id)?;
     create.parent_id.iter().try_for_each(spiffe_id)?;
-    if create.selectors.is_empty() {
+    one_parent(lab, create.parent_id.as_ref(), create.parent_agent.as_ref())?;
+    if create.selectors.is_empty() && create.agent_selectors.is_none() {
         return Err((
             &create.spiffe_id,
-            "entry_create needs at least one selector, such as unix:uid:1001".into(),
+            "entry_create needs at least one selector, such as unix:uid:1001 (in `selectors`, \
+             or an agent's in `agent_selectors`)"
+                .into(),
         ));
+    }
+    if let Some(from_agent) = &create.agent_selectors {
+        known_agent(lab, &from_agent.agent)?;
     }
     create.selectors.iter().try_for_each(selector)
 }
@@ -442,6 +447,60 @@ fn absolute_path(path: &Spanned<String>) -> Result<(), Problem<'_>> {
              `..`, such as /var/lib/spire/server/datastore.sqlite3"
         ),
     ))
+}
+
+fn validate_entry_update<'a>(lab: &LabSpec, update: &'a EntryUpdate) -> Result<(), Problem<'a>> {
+    known_target(lab, &update.target)?;
+    update.spiffe_id.iter().try_for_each(spiffe_id)?;
+    update.parent_id.iter().try_for_each(spiffe_id)?;
+    one_parent(lab, update.parent_id.as_ref(), update.parent_agent.as_ref())?;
+    if let Some(from_agent) = &update.agent_selectors {
+        known_agent(lab, &from_agent.agent)?;
+    }
+    update.selectors.iter().flatten().try_for_each(selector)
+}
+
+/// An entry step's parent is an ID or an agent's own ID (`parent_agent`), not both.
+fn one_parent<'a>(
+    lab: &LabSpec,
+    id: Option<&Spanned<String>>,
+    agent: Option<&'a Spanned<String>>,
+) -> Result<(), Problem<'a>> {
+    let Some(agent) = agent else {
+        return Ok(());
+    };
+    known_agent(lab, agent)?;
+    match id {
+        Some(_) => Err((agent, "give `parent_id` or `parent_agent`, not both".into())),
+        None => Ok(()),
+    }
+}
+
+/// The lab defines an x509pop agent's alias entry; a join_token agent's is made with its
+/// token, so restoring it means joining again.
+fn restorable<'a>(lab: &LabSpec, target: &'a EntryTarget) -> Result<(), Problem<'a>> {
+    let EntryTarget::Alias(agent) = target else {
+        return Ok(());
+    };
+    match lab.agent(&agent.value).map(|a| a.node_attestor) {
+        Some(NodeAttestor::JoinToken) => Err((
+            agent,
+            format!(
+                "{}'s node alias entry comes with its join token; use \
+                 `join_token: {{ agent: {} }}` to make a new one",
+                agent.value, agent.value
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The workload or the agent whose node alias an entry step names exists.
+fn known_target<'a>(lab: &LabSpec, target: &'a EntryTarget) -> Result<(), Problem<'a>> {
+    match target {
+        EntryTarget::Workload(name) => known_workload(lab, name),
+        EntryTarget::Alias(agent) => known_agent(lab, agent),
+    }
 }
 
 /// `spiffe://trust-domain/path`, as SPIRE's CLI takes it.
@@ -727,6 +786,63 @@ mod tests {
             "{}",
             error_of(&none)
         );
+    }
+
+    fn with_step(step: &str) -> String {
+        format!("{HEAD}break:\n  - {step}\ngrade: [svid: {{ workload: workload-1 }}]\n")
+    }
+
+    #[test]
+    fn entry_steps_name_an_agents_node_alias_with_alias() {
+        let update = "entry_update: { alias: agent-1, selectors: [x509pop:subject:cn:agnet-1] }";
+        let loaded = load("s.yaml", &with_step(update)).unwrap();
+        let Step::EntryUpdate(step) = &loaded.scenario.break_steps[0] else {
+            panic!("{:?}", loaded.scenario.break_steps)
+        };
+        assert!(matches!(&step.target, EntryTarget::Alias(a) if a.value == "agent-1"));
+        assert!(load("s.yaml", &with_step("entry_restore: { alias: agent-2 }")).is_ok());
+        assert_eq!(
+            error_of(&with_step("entry_restore: { alias: agent-3 }")),
+            "s.yaml:6:29: unknown agent \"agent-3\"; the lab's agents are agent-1, agent-2"
+        );
+        assert_eq!(
+            error_of(&with_step(
+                "entry_delete: { workload: workload-1, alias: agent-1 }"
+            )),
+            "s.yaml:6:19: give `workload` or `alias`, not both: a step acts on one entry"
+        );
+        let neither = error_of(&with_step("entry_update: { selectors: [unix:uid:1] }"));
+        assert!(
+            neither.starts_with("s.yaml:6:19: name the entry: `workload: <workload>`, or"),
+            "{neither}"
+        );
+    }
+
+    #[test]
+    fn agent_values_of_entry_steps_name_known_agents() {
+        let both = "entry_update: { workload: workload-1, parent_id: spiffe://lab.test/x, \
+                    parent_agent: agent-1 }";
+        assert_eq!(
+            error_of(&with_step(both)),
+            "s.yaml:6:89: give `parent_id` or `parent_agent`, not both"
+        );
+        let unknown = "entry_create: { spiffe_id: spiffe://lab.test/x, parent_agent: agent-9, \
+                       selectors: [unix:uid:1] }";
+        assert!(
+            error_of(&with_step(unknown)).contains("unknown agent \"agent-9\""),
+            "{}",
+            error_of(&with_step(unknown))
+        );
+        let widened = "entry_update: { alias: agent-1, agent_selectors: { agent: agent-7, \
+                       prefix: \"x509pop:ca:fingerprint:\" } }";
+        assert!(
+            error_of(&with_step(widened)).starts_with("s.yaml:6:63: unknown agent \"agent-7\""),
+            "{}",
+            error_of(&with_step(widened))
+        );
+        let from_agent = "entry_create: { spiffe_id: spiffe://lab.test/node/agent-1, \
+                          agent_selectors: { agent: agent-1 } }";
+        assert!(load("s.yaml", &with_step(from_agent)).is_ok());
     }
 
     #[test]

@@ -97,13 +97,13 @@ pub struct WrongFix {
 pub enum Step {
     /// Create a registration entry.
     EntryCreate(EntryCreate),
-    /// Change the registration entry of a workload.
+    /// Change the registration entry of a workload or the node alias entry of an agent.
     EntryUpdate(EntryUpdate),
-    /// Put a workload's entry back as the lab defines it, removing any other entry that
-    /// issues its SPIFFE ID.
-    EntryRestore(WorkloadRef),
-    /// Delete every entry that issues a workload's SPIFFE ID.
-    EntryDelete(WorkloadRef),
+    /// Put a workload's entry or an agent's node alias entry back as the lab defines it,
+    /// removing any other entry that issues its SPIFFE ID.
+    EntryRestore(EntryRef),
+    /// Delete every entry that issues a workload's SPIFFE ID or an agent's node alias.
+    EntryDelete(EntryRef),
     /// Remove a component's container and create it again, changed or as the lab defines it.
     Recreate(Recreate),
     /// Run a command in a component's container; it must exit 0.
@@ -148,11 +148,18 @@ pub enum Step {
 pub struct EntryCreate {
     /// The SPIFFE ID to issue.
     pub spiffe_id: Spanned<String>,
-    /// The parent; omitted, the entry is a node alias (`-node`).
+    /// The parent; with neither this nor `parent_agent`, the entry is a node alias (`-node`).
     #[serde(default)]
     pub parent_id: Option<Spanned<String>>,
+    /// The parent is this agent's own SPIFFE ID, as the server lists it when the step runs.
+    #[serde(default)]
+    pub parent_agent: Option<Spanned<String>>,
     /// Selectors such as `unix:uid:1001`.
+    #[serde(default)]
     pub selectors: Vec<Spanned<String>>,
+    /// Selectors of an attested agent, added to `selectors`.
+    #[serde(default)]
+    pub agent_selectors: Option<AgentSelectors>,
     /// X509-SVID TTL; the server default when omitted.
     #[serde(default, with = "humantime_serde")]
     pub ttl: Option<Duration>,
@@ -160,19 +167,127 @@ pub struct EntryCreate {
 
 /// Parameters of [`Step::EntryUpdate`]; unset fields keep their current value.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawEntryUpdate")]
 pub struct EntryUpdate {
-    /// The workload whose entry changes.
-    pub workload: Spanned<String>,
+    /// The entry that changes.
+    pub target: EntryTarget,
     /// New selectors, such as `unix:uid:1000`.
-    #[serde(default)]
     pub selectors: Option<Vec<Spanned<String>>>,
+    /// New selectors taken from an attested agent, added to `selectors`.
+    pub agent_selectors: Option<AgentSelectors>,
     /// A new SPIFFE ID.
-    #[serde(default)]
     pub spiffe_id: Option<Spanned<String>>,
     /// A new parent ID.
-    #[serde(default)]
     pub parent_id: Option<Spanned<String>>,
+    /// A new parent: this agent's own SPIFFE ID, as the server lists it when the step runs.
+    pub parent_agent: Option<Spanned<String>>,
+}
+
+/// [`EntryUpdate`] as written, before its target is settled.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntryUpdate {
+    #[serde(default)]
+    workload: Option<Spanned<String>>,
+    #[serde(default)]
+    alias: Option<Spanned<String>>,
+    #[serde(default)]
+    selectors: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    agent_selectors: Option<AgentSelectors>,
+    #[serde(default)]
+    spiffe_id: Option<Spanned<String>>,
+    #[serde(default)]
+    parent_id: Option<Spanned<String>>,
+    #[serde(default)]
+    parent_agent: Option<Spanned<String>>,
+}
+
+impl TryFrom<RawEntryUpdate> for EntryUpdate {
+    type Error = String;
+
+    fn try_from(raw: RawEntryUpdate) -> Result<Self, String> {
+        Ok(EntryUpdate {
+            target: EntryTarget::pick(raw.workload, raw.alias)?,
+            selectors: raw.selectors,
+            agent_selectors: raw.agent_selectors,
+            spiffe_id: raw.spiffe_id,
+            parent_id: raw.parent_id,
+            parent_agent: raw.parent_agent,
+        })
+    }
+}
+
+/// Parameters of [`Step::EntryRestore`] and [`Step::EntryDelete`]: `workload: NAME` or
+/// `alias: AGENT`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawEntryRef")]
+pub struct EntryRef {
+    /// The entry acted on.
+    pub target: EntryTarget,
+}
+
+/// [`EntryRef`] as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntryRef {
+    #[serde(default)]
+    workload: Option<Spanned<String>>,
+    #[serde(default)]
+    alias: Option<Spanned<String>>,
+}
+
+impl TryFrom<RawEntryRef> for EntryRef {
+    type Error = String;
+
+    fn try_from(raw: RawEntryRef) -> Result<Self, String> {
+        let target = EntryTarget::pick(raw.workload, raw.alias)?;
+        Ok(EntryRef { target })
+    }
+}
+
+/// The registration entry an entry step acts on.
+#[derive(Debug, Clone)]
+pub enum EntryTarget {
+    /// The entry issuing a workload's SPIFFE ID (`workload: workload-1`).
+    Workload(Spanned<String>),
+    /// The node alias entry of an agent, `spiffe://<trust_domain>/node/<agent>`
+    /// (`alias: agent-1`).
+    Alias(Spanned<String>),
+}
+
+impl EntryTarget {
+    /// The target named by exactly one of an entry step's `workload` and `alias` keys.
+    fn pick(
+        workload: Option<Spanned<String>>,
+        alias: Option<Spanned<String>>,
+    ) -> Result<Self, String> {
+        match (workload, alias) {
+            (Some(workload), None) => Ok(EntryTarget::Workload(workload)),
+            (None, Some(agent)) => Ok(EntryTarget::Alias(agent)),
+            (None, None) => Err(NO_TARGET.into()),
+            (Some(_), Some(_)) => Err(TWO_TARGETS.into()),
+        }
+    }
+}
+
+/// Why an entry step that names no entry is rejected.
+const NO_TARGET: &str =
+    "name the entry: `workload: <workload>`, or `alias: <agent>` for the agent's node alias";
+/// Why an entry step that names two entries is rejected.
+const TWO_TARGETS: &str = "give `workload` or `alias`, not both: a step acts on one entry";
+
+/// Selectors of an attested agent, read from the server when the step runs, as
+/// `spire-server agent show` lists them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSelectors {
+    /// The agent.
+    pub agent: Spanned<String>,
+    /// Only its selectors that start with this, such as `x509pop:ca:fingerprint:`; all of
+    /// them by default.
+    #[serde(default)]
+    pub prefix: String,
 }
 
 /// Parameters of [`Step::Recreate`]; with none of the changes, the container is made
@@ -300,14 +415,6 @@ impl std::fmt::Debug for RulesStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RulesStep({})", self.file.value)
     }
-}
-
-/// A step or check about one workload.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkloadRef {
-    /// The workload's name.
-    pub workload: Spanned<String>,
 }
 
 /// A step about any component.

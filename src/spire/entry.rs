@@ -126,10 +126,15 @@ impl ServerCli<'_> {
         self.run(&args).await.map(drop)
     }
 
-    /// Replaces an existing entry's SPIFFE ID, parent, selectors and TTL.
+    /// Replaces an existing entry's SPIFFE ID, parent, selectors and TTL. An entry without
+    /// a parent becomes a node alias entry: `entry update` has no `-node`, so it is given
+    /// the server's ID as its parent, which is what `entry create -node` does.
     pub async fn update_entry(&self, id: &str, entry: &NewEntry) -> Result<(), SpireError> {
         let ttl = entry.x509_svid_ttl.map(|t| t.to_string());
-        let parent = entry.parent_id.as_deref().unwrap_or_default();
+        let parent = entry
+            .parent_id
+            .clone()
+            .unwrap_or_else(|| server_id_of(&entry.spiffe_id));
         let mut args = vec![
             "entry",
             "update",
@@ -138,7 +143,7 @@ impl ServerCli<'_> {
             "-spiffeID",
             &entry.spiffe_id,
         ];
-        args.extend(["-parentID", parent]);
+        args.extend(["-parentID", parent.as_str()]);
         for selector in &entry.selectors {
             args.extend(["-selector", selector.as_str()]);
         }
@@ -156,9 +161,25 @@ impl ServerCli<'_> {
     }
 }
 
+/// The SPIFFE ID of the server of `spiffe_id`'s trust domain, the parent of node alias
+/// entries: `spiffe://lab.test/node/agent-1` gives `spiffe://lab.test/spire/server`.
+fn server_id_of(spiffe_id: &str) -> String {
+    let rest = spiffe_id.strip_prefix("spiffe://").unwrap_or(spiffe_id);
+    let trust_domain = rest.split('/').next().unwrap_or_default();
+    format!("spiffe://{trust_domain}/spire/server")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_alias_entry_is_updated_under_its_trust_domains_server() {
+        assert_eq!(
+            server_id_of("spiffe://lab.test/node/agent-1"),
+            "spiffe://lab.test/spire/server"
+        );
+    }
 
     /// Recorded from `spire-server entry show -output json` in a live spirelab lab
     /// (SPIRE 1.13.3), trimmed to one entry.

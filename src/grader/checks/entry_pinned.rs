@@ -5,7 +5,10 @@
 //! Catches fixes that restore rotation by weakening identity: an entry without the uid
 //! selector (matching every process on the node), one parented elsewhere, or a node alias
 //! widened so other agents hold it too (a selector every agent has, such as the x509pop CA
-//! fingerprint, or a second alias entry selecting another agent).
+//! fingerprint, or a second alias entry selecting another agent). It also fails a node
+//! alias that does not match its own agent (a mistyped CN or serial number): it stands for
+//! whatever node may one day present those selectors, and the evidence puts its selectors
+//! next to the ones the agent was attested with.
 
 use crate::grader::CheckError;
 use crate::grader::Finding;
@@ -141,36 +144,42 @@ struct AliasTarget<'a> {
 impl AliasTarget<'_> {
     /// Each entry issuing the alias must be a node alias entry (parented to the server)
     /// that selects something only this agent's certificate has (its subject CN or its
-    /// serial number) and that no other attested agent matches. SPIRE hands a node alias to
-    /// every agent holding all of the entry's selectors, and an entry issuing the alias
-    /// under another parent hands it to whatever holds that parent.
+    /// serial number), that the agent matches (when the server lists it), and that no other
+    /// attested agent matches. SPIRE hands a node alias to every agent holding all of the
+    /// entry's selectors, and an entry issuing the alias under another parent hands it to
+    /// whatever holds that parent.
     fn review(&self, entries: &[&Entry], agents: &[AgentInfo]) -> Finding {
-        let cn = format!("x509pop:subject:cn:{}", self.agent);
-        let (own, others): (Vec<&AgentInfo>, Vec<&AgentInfo>) = agents
-            .iter()
-            .filter(|a| !a.banned)
-            .partition(|a| selector_strings(a).contains(&cn));
-        let mut unique = vec![cn.clone()];
-        for agent in &own {
-            let serials = selector_strings(agent).into_iter();
-            unique.extend(serials.filter(|s| s.starts_with("x509pop:serialnumber:")));
-        }
-
+        let attested = self.attested(agents);
         let mut finding = Finding::pass(Vec::new());
         for entry in entries {
-            let (ok, line) = self.review_entry(entry, &unique, &others);
+            let (ok, line) = self.review_entry(entry, &attested);
             finding.passed &= ok;
             finding.evidence.push(line);
         }
         finding
     }
 
-    fn review_entry(
-        &self,
-        entry: &Entry,
-        unique: &[String],
-        others: &[&AgentInfo],
-    ) -> (bool, String) {
+    /// The agents the server lists (and has not banned), split by whether their
+    /// certificate names this alias's agent.
+    fn attested<'b>(&self, agents: &'b [AgentInfo]) -> Attested<'b> {
+        let cn = format!("x509pop:subject:cn:{}", self.agent);
+        let (own, others): (Vec<&AgentInfo>, Vec<&AgentInfo>) = agents
+            .iter()
+            .filter(|a| !a.banned)
+            .partition(|a| selector_strings(a).contains(&cn));
+        let mut unique = vec![cn];
+        for agent in &own {
+            let serials = selector_strings(agent).into_iter();
+            unique.extend(serials.filter(|s| s.starts_with("x509pop:serialnumber:")));
+        }
+        Attested {
+            own,
+            others,
+            unique,
+        }
+    }
+
+    fn review_entry(&self, entry: &Entry, attested: &Attested<'_>) -> (bool, String) {
         let selectors = entry.selector_strings();
         let mut line = format!(
             "node alias entry {} {} selectors [{}]",
@@ -189,26 +198,72 @@ impl AliasTarget<'_> {
             ));
             return (false, line);
         }
+        let (ok, problems) = self.review_selectors(&selectors, attested);
+        line.push_str(&problems);
+        (ok, line)
+    }
+
+    /// Whether an alias entry's selectors stand for this agent alone, and the evidence
+    /// when they do not.
+    fn review_selectors(&self, selectors: &[String], attested: &Attested<'_>) -> (bool, String) {
+        let Attested {
+            own,
+            others,
+            unique,
+        } = attested;
         let pinned = selectors.iter().any(|s| unique.contains(s));
         let matched: Vec<String> = others
             .iter()
-            .filter(|a| {
-                let held = selector_strings(a);
-                selectors.iter().all(|s| held.contains(s))
-            })
+            .filter(|a| holds_all(a, selectors))
             .map(|a| agent_name(a))
             .collect();
+        let covers_own = own.is_empty() || own.iter().any(|a| holds_all(a, selectors));
+        let mut text = String::new();
         if !pinned {
-            line.push_str(&format!(
+            text.push_str(&format!(
                 "; selects nothing only {}'s certificate has (such as {})",
                 self.agent, unique[0]
             ));
         }
         if !matched.is_empty() {
-            line.push_str(&format!("; also matches {}", matched.join(", ")));
+            text.push_str(&format!("; also matches {}", matched.join(", ")));
         }
-        (pinned && matched.is_empty(), line)
+        if !covers_own && matched.is_empty() {
+            text.push_str(&self.matching_no_agent(own));
+        }
+        if own.is_empty() {
+            let agent = self.agent;
+            text.push_str(&format!(
+                "; {agent} is not attested, so only its certificate's CN is known"
+            ));
+        }
+        (pinned && matched.is_empty() && covers_own, text)
     }
+
+    /// Evidence for an alias entry no agent matches: the selectors its agent was attested
+    /// with, to read next to the entry's.
+    fn matching_no_agent(&self, own: &[&AgentInfo]) -> String {
+        let mut text = "; matches no attested agent".to_string();
+        for agent in own {
+            text.push_str(&format!(
+                "; {} is {}, attested with [{}]",
+                self.agent,
+                agent.id,
+                selector_strings(agent).join(", ")
+            ));
+        }
+        text
+    }
+}
+
+/// The attested agents as the review of one node alias sees them.
+struct Attested<'a> {
+    /// Agents whose certificate's CN is the alias's agent.
+    own: Vec<&'a AgentInfo>,
+    /// Every other attested agent.
+    others: Vec<&'a AgentInfo>,
+    /// Selectors only the alias's agent has: its CN, then its certificates' serial numbers.
+    unique: Vec<String>,
 }
 
 impl AliasTarget<'_> {
@@ -231,6 +286,13 @@ impl AliasTarget<'_> {
 
 fn selector_strings(agent: &AgentInfo) -> Vec<String> {
     agent.selectors.iter().map(ToString::to_string).collect()
+}
+
+/// True when the agent holds every one of `selectors`, which is when SPIRE gives it the
+/// node alias of an entry selecting them.
+fn holds_all(agent: &AgentInfo, selectors: &[String]) -> bool {
+    let held = selector_strings(agent);
+    selectors.iter().all(|s| held.contains(s))
 }
 
 /// An agent's certificate common name, or its SPIFFE ID when it has none.
@@ -393,6 +455,73 @@ mod tests {
                  agent-1's certificate has (such as x509pop:subject:cn:agent-1); also matches \
                  agent-2 (spiffe://lab.test/spire/agent/x509pop/bb)"
             )]
+        );
+    }
+
+    /// F-06: the node alias selects a mistyped CN, so it matches no agent at all.
+    #[test]
+    fn an_alias_with_a_mistyped_cn_fails_next_to_the_agents_selectors() {
+        let typo = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agnet-1"],
+        );
+        let finding = review(&[typo]);
+        assert!(!finding.passed);
+        assert_eq!(
+            finding.evidence,
+            [format!(
+                "node alias entry e1 {ALIAS} selectors [x509pop:subject:cn:agnet-1]; selects \
+                 nothing only agent-1's certificate has (such as x509pop:subject:cn:agent-1); \
+                 matches no attested agent; agent-1 is spiffe://lab.test/spire/agent/x509pop/aa, \
+                 attested with [x509pop:{CA}, x509pop:serialnumber:aa, \
+                 x509pop:subject:cn:agent-1]"
+            )]
+        );
+    }
+
+    /// F-06 with the CN right and the serial number mistyped: the entry names agent-1, but
+    /// agent-1 does not hold all of its selectors.
+    #[test]
+    fn an_alias_with_the_cn_and_a_mistyped_serial_fails() {
+        let typo = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agent-1", "x509pop:serialnumber:ab"],
+        );
+        let finding = review(&[typo]);
+        assert!(!finding.passed);
+        let line = &finding.evidence[0];
+        assert!(
+            line.contains("; matches no attested agent; agent-1 is "),
+            "{line}"
+        );
+        assert!(!line.contains("selects nothing only"), "{line}");
+    }
+
+    #[test]
+    fn an_alias_of_an_agent_that_is_not_attested_is_judged_by_its_cn() {
+        let own = entry(
+            "e1",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agent-1"],
+        );
+        let agents = [agent("agent-2", "bb")];
+        let target = AliasTarget {
+            alias: ALIAS,
+            agent: "agent-1",
+            server_id: SERVER,
+            joins_with_tokens: false,
+            other_nodes: &[],
+        };
+        let finding = target.review(&[&own], &agents);
+        assert!(finding.passed, "{:?}", finding.evidence);
+        assert!(
+            finding.evidence[0]
+                .ends_with("agent-1 is not attested, so only its certificate's CN is known")
         );
     }
 
