@@ -899,6 +899,24 @@ mod tests {
     }
 
     #[test]
+    fn a_join_token_agents_alias_is_not_restored_but_joined_again() {
+        let lab = "lab:\n  agents:\n    - { name: agent-1, node_attestor: join_token }\n    \
+                   - { name: agent-2 }\n";
+        let restore = |agent: &str| {
+            format!(
+                "{HEAD}{lab}break:\n  - entry_restore: {{ alias: {agent} }}\n\
+                 grade: [svid: {{ workload: workload-1 }}]\n"
+            )
+        };
+        assert!(load("s.yaml", &restore("agent-2")).is_ok());
+        assert_eq!(
+            error_of(&restore("agent-1")),
+            "s.yaml:10:29: agent-1's node alias entry comes with its join token; use \
+             `join_token: { agent: agent-1 }` to make a new one"
+        );
+    }
+
+    #[test]
     fn only_a_components_own_volumes_can_be_emptied() {
         let recreate = |component: &str, path: &str| {
             format!(
