@@ -299,7 +299,7 @@ fn refuse_second_fault(lab: &str) -> Result<(), Error> {
             session.scenario,
             crate::probe::show_time(session.broken_at),
             report::command(lab, "down"),
-            report::command(lab, "up"),
+            report::command(lab, &format!("up --scenario {}", session.scenario)),
         ))),
     }
 }
@@ -322,7 +322,7 @@ fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
         "hint {}/{}: {}",
         index + 1,
         hints.len(),
-        hints[index]
+        report::for_lab(lab, &hints[index])
     ));
     session.hints_shown = index + 1;
     let _ = session::save(lab, &session);
@@ -332,6 +332,9 @@ fn hint(lab: &str, reporter: &Reporter) -> Result<(), Error> {
 async fn solve(name: &str, given: Option<&str>, reporter: &Reporter) -> Result<(), Error> {
     let lab = attach_whole(name).await?;
     let loaded = scenario_for(name, given)?;
+    if let Some(given) = given {
+        require_same_lab(&lab, &loaded.scenario, given)?;
+    }
     crate::faults::apply_all(&lab, &loaded.scenario.solve).await?;
     reporter.message(&format!(
         "applied the reference fix of {}; now run `{}`",
@@ -349,6 +352,9 @@ async fn grade(
 ) -> Result<(), Error> {
     let lab = attach_whole(name).await?;
     let loaded = scenario_for(name, given)?;
+    if let Some(given) = given {
+        require_same_lab(&lab, &loaded.scenario, given)?;
+    }
     let since = session::load(name).map(|s| s.broken_at);
     let options = GradeOptions { since, wait };
     if since.is_none() {
@@ -478,7 +484,7 @@ async fn set_clock(
 }
 
 async fn show_config(name: &str, component: &str, reporter: &Reporter) -> Result<(), Error> {
-    let lab = attach_whole(name).await?;
+    let lab = attach(name).await?;
     let path = config_file(&lab, component)?;
     let text = lab
         .engine
@@ -495,15 +501,50 @@ async fn set_config(
     reporter: &Reporter,
 ) -> Result<(), Error> {
     let keys = parse_assignments(assignments)?;
-    let lab = attach_whole(name).await?;
+    let lab = attach(name).await?;
     let path = config_file(&lab, component)?;
+    let container = lab.container(component);
+    let before = lab.engine.download_file(&container, path).await?;
     crate::faults::config::set_keys(&lab, component, &keys).await?;
     let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    if let Some(log) = keeps_failing(&lab, component).await? {
+        let file = crate::engine::files::FileSpec::public(path, before);
+        lab.engine.upload_files(&container, &[file]).await?;
+        crate::faults::config::restart(&lab, component).await?;
+        return Err(Error::Usage(format!(
+            "{component} stopped running with {} set, so its previous {path} was put back \
+             and it was restarted; its log ended with:\n{log}",
+            names.join(", ")
+        )));
+    }
     reporter.message(&format!(
         "set {} in {component}'s {path} and restarted it",
         names.join(", ")
     ));
     Ok(())
+}
+
+/// How long a restarted component is watched for exiting.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// Watches the restarted component for a few seconds; when Docker reports it not running,
+/// returns the last lines of its log. A component that runs but cannot attest yet (a
+/// join token the server refuses) keeps running and is not a failure here.
+async fn keeps_failing(lab: &Lab, component: &str) -> Result<Option<String>, Error> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < SETTLE {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let containers = lab.engine.list_containers(Some(&lab.name)).await?;
+        let running = containers
+            .iter()
+            .any(|c| c.component == component && c.state == "running");
+        if !running {
+            let log = lab.engine.logs(&lab.container(component), None).await?;
+            let tail: Vec<&str> = log.lines().rev().take(5).collect();
+            return Ok(Some(tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+        }
+    }
+    Ok(None)
 }
 
 /// The config file of `component`: the server's or an agent's.
@@ -519,19 +560,32 @@ fn config_file(lab: &Lab, component: &str) -> Result<&'static str, Error> {
     }
 }
 
-/// `KEY=VALUE` pairs, keys as SPIRE's config spells them.
+/// `KEY=VALUE` pairs, keys as SPIRE's config spells them, values without control
+/// characters (SPIRE's HCL reader cannot read them back).
 fn parse_assignments(assignments: &[String]) -> Result<Vec<(&str, &str)>, Error> {
+    assignments.iter().map(|a| parse_assignment(a)).collect()
+}
+
+fn parse_assignment(assignment: &str) -> Result<(&str, &str), Error> {
     let key_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
-    assignments
-        .iter()
-        .map(|a| match a.split_once('=') {
-            Some((key, value)) if !key.is_empty() && key.chars().all(key_chars) => Ok((key, value)),
-            _ => Err(Error::Usage(format!(
-                "{a:?} is not KEY=VALUE with a key of lowercase letters, digits or '_', \
-                 such as join_token=<TOKEN>"
-            ))),
-        })
-        .collect()
+    let Some((key, value)) = assignment
+        .split_once('=')
+        .filter(|(key, _)| !key.is_empty() && key.chars().all(key_chars))
+    else {
+        return Err(Error::Usage(format!(
+            "{assignment:?} is not KEY=VALUE with a key of lowercase letters, digits or '_', \
+             such as join_token=<TOKEN>"
+        )));
+    };
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::Usage(format!(
+            "the value of {key} holds control characters, which SPIRE's config cannot hold"
+        )));
+    }
+    Ok((key, value))
 }
 
 fn list(dir: &Path, reporter: &Reporter) -> Result<(), Error> {

@@ -39,7 +39,19 @@ pub async fn set_keys(lab: &Lab, component: &str, keys: &[(&str, &str)]) -> Resu
     lab.engine
         .upload_files(&container, &[FileSpec::public(file, text)])
         .await?;
-    lab.engine.restart_container(&container).await?;
+    restart(lab, component).await
+}
+
+/// Restarts the component; an agent's workloads are restarted after it, since they share
+/// its PID namespace, die with it, and Docker stops restarting one whose agent failed.
+pub async fn restart(lab: &Lab, component: &str) -> Result<(), FaultError> {
+    lab.engine
+        .restart_container(&lab.container(component))
+        .await?;
+    for workload in lab.spec.workloads.iter().filter(|w| w.agent == component) {
+        let container = lab.container(&workload.name);
+        lab.engine.restart_container(&container).await?;
+    }
     Ok(())
 }
 
@@ -69,10 +81,20 @@ pub fn set_key(text: &str, block: &str, key: &str, value: &str) -> Option<String
 fn literal(value: &str) -> String {
     let bare = value.parse::<i64>().is_ok() || value == "true" || value == "false";
     if bare {
-        value.to_string()
-    } else {
-        format!("{value:?}")
+        return value.to_string();
     }
+    let mut quoted = String::from('"');
+    for c in value.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            other => quoted.push(other),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 #[cfg(test)]
@@ -97,6 +119,15 @@ mod tests {
         let changed = set_key(CONF, "agent", "insecure_bootstrap", "true").unwrap();
         assert!(
             changed.contains("    insecure_bootstrap = true\n}\n\nplugins"),
+            "{changed}"
+        );
+    }
+
+    #[test]
+    fn values_are_quoted_as_hcl_strings() {
+        let changed = set_key(CONF, "agent", "join_token", "a\"b\\c\nd").unwrap();
+        assert!(
+            changed.contains("    join_token = \"a\\\"b\\\\c\\nd\"\n"),
             "{changed}"
         );
     }

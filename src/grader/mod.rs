@@ -130,7 +130,7 @@ pub async fn run_check(lab: &Lab, check: &Check, options: GradeOptions) -> Check
         points: if finding.passed { points } else { 0 },
         max_points: points,
         hint: (!finding.passed)
-            .then(|| hint.map(str::to_string))
+            .then(|| hint.map(|h| crate::report::for_lab(&lab.name, h)))
             .flatten(),
         evidence: finding.evidence,
         duration: started.elapsed(),

@@ -20,17 +20,16 @@ impl Lab {
         Ok(join_token_in(&String::from_utf8_lossy(&bytes)))
     }
 
-    /// The server's record of the node the agent runs as now, if it has attested.
+    /// The server's record of the node the agent runs as now, if it has attested: the
+    /// node of the token in its config, or the newest x509pop node with its common name.
     pub async fn attested_agent(&self, agent: &str) -> Result<Option<AgentInfo>, LabError> {
+        if let Some(id) = self.current_node_id(agent).await? {
+            let nodes = self.server().agents().await?;
+            return Ok(nodes.into_iter().find(|n| n.id.to_string() == id));
+        }
         let mut nodes = self.nodes_of(agent).await?;
-        let current = self.current_node_id(agent).await?;
-        Ok(match current {
-            Some(id) => nodes.into_iter().find(|n| n.id.to_string() == id),
-            None => {
-                nodes.sort_by_key(|n| (!n.banned, n.x509svid_expires_at));
-                nodes.pop()
-            }
-        })
+        nodes.sort_by_key(|n| (!n.banned, n.x509svid_expires_at));
+        Ok(nodes.pop())
     }
 
     /// Nodes the server still lists for the agent besides the one it runs as now, such as
@@ -44,41 +43,48 @@ impl Lab {
             .collect())
     }
 
-    /// The agent ID it attests as now, when its config decides it (a join token).
-    async fn current_node_id(&self, agent: &str) -> Result<Option<String>, LabError> {
-        let Some(spec) = self.spec.agent(agent) else {
-            return Ok(None);
-        };
-        if spec.node_attestor != NodeAttestor::JoinToken {
+    /// The agent ID a join_token agent attests as with the token in its config.
+    pub async fn current_node_id(&self, agent: &str) -> Result<Option<String>, LabError> {
+        if !self.joins_with_tokens(agent) {
             return Ok(None);
         }
         let token = self.configured_join_token(agent).await?;
         Ok(token.map(|t| self.spec.join_token_agent_id(&t)))
     }
 
-    /// Every node the server lists as this agent: x509pop nodes with its common name, and
-    /// join_token nodes whose token was generated for its node alias.
+    /// Whether the lab attests `agent` with join tokens.
+    pub fn joins_with_tokens(&self, agent: &str) -> bool {
+        let attestor = self.spec.agent(agent).map(|a| a.node_attestor);
+        attestor == Some(NodeAttestor::JoinToken)
+    }
+
+    /// Every node the server lists as this agent: for x509pop, nodes with its common name;
+    /// for join tokens, nodes whose token was generated for its node alias.
     async fn nodes_of(&self, agent: &str) -> Result<Vec<AgentInfo>, LabError> {
         let server = self.server();
+        let nodes = server.agents().await?;
+        if !self.joins_with_tokens(agent) {
+            let cn = format!("x509pop:subject:cn:{agent}");
+            let has_cn = |n: &AgentInfo| n.selectors.iter().any(|s| s.to_string() == cn);
+            return Ok(nodes.into_iter().filter(has_cn).collect());
+        }
+        let token_ids = self.token_alias_parents(agent).await?;
+        Ok(nodes
+            .into_iter()
+            .filter(|n| token_ids.contains(&n.id.to_string()))
+            .collect())
+    }
+
+    /// The join_token agent IDs that entries issuing the agent's node alias are parented
+    /// to: one per token generated with `-spiffeID <alias>`.
+    pub async fn token_alias_parents(&self, agent: &str) -> Result<Vec<String>, LabError> {
         let alias = self.spec.node_alias_id(agent);
-        let token_ids: Vec<String> = server
-            .entries()
-            .await?
+        let entries = self.server().entries().await?;
+        Ok(entries
             .into_iter()
             .filter(|e| e.spiffe_id.to_string() == alias)
             .filter(|e| e.parent_id.path.starts_with(JOIN_TOKEN_PATH))
             .map(|e| e.parent_id.to_string())
-            .collect();
-        let cn = format!("x509pop:subject:cn:{agent}");
-        let is_this_agent = |node: &AgentInfo| {
-            token_ids.contains(&node.id.to_string())
-                || node.selectors.iter().any(|s| s.to_string() == cn)
-        };
-        Ok(server
-            .agents()
-            .await?
-            .into_iter()
-            .filter(is_this_agent)
             .collect())
     }
 }

@@ -36,6 +36,34 @@ pub fn command(lab: &str, args: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod lab_text_tests {
+    use super::*;
+
+    #[test]
+    fn hints_name_the_labs_containers_and_commands() {
+        let hint = "`docker logs spirelab-<lab>-agent-1`, then `spirelab clock set agent-1 0`";
+        assert_eq!(
+            for_lab("adv1", hint),
+            "`docker logs spirelab-adv1-agent-1`, then `spirelab --lab adv1 clock set agent-1 0`"
+        );
+        assert_eq!(
+            for_lab(DEFAULT_LAB, hint),
+            "`docker logs spirelab-default-agent-1`, then `spirelab clock set agent-1 0`"
+        );
+    }
+}
+
+/// Scenario text (hints, descriptions) as it applies to `lab`: `<lab>` in container names
+/// becomes the lab's name, and spirelab commands gain `--lab` when it is not the default.
+pub fn for_lab(lab: &str, text: &str) -> String {
+    let named = text.replace("<lab>", lab);
+    match lab {
+        DEFAULT_LAB => named,
+        _ => named.replace("`spirelab ", &format!("`spirelab --lab {lab} ")),
+    }
+}
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -114,14 +114,14 @@ pub fn broken(lab: &str, report: &BreakReport, description: &str) -> String {
              start from a fresh one: {} && {}",
             report.scenario,
             super::command(lab, "down"),
-            super::command(lab, "up"),
+            super::command(lab, &format!("up --scenario {}", report.scenario)),
         );
     }
     format!(
         "{table}\n{}: broken as described\n\n{}\n\
          When you think it is fixed: {}   (stuck? {})",
         report.scenario,
-        description.trim_end(),
+        super::for_lab(lab, description.trim_end()),
         super::command(lab, "grade"),
         super::command(lab, "hint"),
     )

@@ -49,11 +49,13 @@ pub async fn check(
     for agent in &lab.spec.agents {
         let alias = lab.spec.node_alias_id(&agent.name);
         if entries.iter().any(|e| e.parent_id.to_string() == alias) {
+            let current = lab.current_node_id(&agent.name).await?;
             let target = AliasTarget {
                 alias: &alias,
                 agent: &agent.name,
                 server_id: &lab.spec.server_id(),
                 joins_with_tokens: agent.node_attestor == NodeAttestor::JoinToken,
+                current_node: current.as_deref(),
                 other_nodes: &other_nodes(lab, &agent.name).await?,
             };
             let review = target.review(&issuing(&alias), &agents);
@@ -137,6 +139,8 @@ struct AliasTarget<'a> {
     /// The agent attests with join tokens: `spire-server token generate -spiffeID <alias>`
     /// parents its alias entries to each token's agent ID.
     joins_with_tokens: bool,
+    /// The agent ID the token in a join_token agent's config gives.
+    current_node: Option<&'a str>,
     /// The node IDs the lab's other agents run as now.
     other_nodes: &'a [String],
 }
@@ -187,7 +191,7 @@ impl AliasTarget<'_> {
             self.alias,
             selectors.join(", ")
         );
-        if self.joins_with_tokens && entry.parent_id.path.starts_with(JOIN_TOKEN_PATH) {
+        if self.joins_with_tokens {
             return self.review_token_entry(entry, line);
         }
         if entry.parent_id.to_string() != self.server_id {
@@ -267,20 +271,32 @@ struct Attested<'a> {
 }
 
 impl AliasTarget<'_> {
-    /// An alias entry made with a join token hands the alias to the node that used the
-    /// token: it must not be a node another lab agent runs as.
+    /// A join_token agent's alias entry must be the one its current token made: an entry
+    /// under another token hands the alias to whoever attests with that token (one still
+    /// unused, or one whose node was left on the server), and the agent has no selectors
+    /// for an entry parented to the server to match.
     fn review_token_entry(&self, entry: &Entry, mut line: String) -> (bool, String) {
         let parent = entry.parent_id.to_string();
-        if self.other_nodes.contains(&parent) {
-            line.push_str(&format!(
-                "; issued under {parent}, which another agent of the lab runs as, so it \
-                 holds {}'s node alias too",
+        let problem = if Some(parent.as_str()) == self.current_node {
+            line.push_str(&format!("; made with the token {} runs with", self.agent));
+            return (true, line);
+        } else if self.other_nodes.contains(&parent) {
+            format!("issued under {parent}, which another agent of the lab runs as")
+        } else if entry.parent_id.path.starts_with(JOIN_TOKEN_PATH) {
+            format!(
+                "issued under {parent}, a token {} does not run with; whoever attests with \
+                 it gets the alias: delete this entry",
                 self.agent
-            ));
-            return (false, line);
-        }
-        line.push_str(&format!("; made with join token {}", entry.parent_id.path));
-        (true, line)
+            )
+        } else {
+            format!(
+                "{} attests with join tokens, which give it no selectors: its alias comes \
+                 from `spire-server token generate -spiffeID {}`",
+                self.agent, self.alias
+            )
+        };
+        line.push_str(&format!("; {problem}"));
+        (false, line)
     }
 }
 
@@ -384,36 +400,53 @@ mod tests {
             agent: "agent-1",
             server_id: SERVER,
             joins_with_tokens: false,
+            current_node: None,
             other_nodes: &[],
         };
         target.review(&entries.iter().collect::<Vec<_>>(), &agents)
     }
 
     #[test]
-    fn a_join_token_alias_passes_unless_another_agent_runs_as_its_parent() {
-        let token_node = "/spire/agent/join_token/t-1";
-        let made_by_token = entry(
-            "e1",
-            "/node/agent-1",
-            token_node,
-            &["spiffe_id:spiffe://lab.test/spire/agent/join_token/t-1"],
-        );
+    fn a_join_token_alias_passes_only_under_the_token_the_agent_runs_with() {
+        let token_entry = |token: &str| {
+            let node = format!("/spire/agent/join_token/{token}");
+            let selector = format!("spiffe_id:spiffe://lab.test{node}");
+            entry("e1", "/node/agent-1", &node, &[selector.as_str()])
+        };
         let mut target = AliasTarget {
             alias: ALIAS,
             agent: "agent-1",
             server_id: SERVER,
             joins_with_tokens: true,
+            current_node: Some("spiffe://lab.test/spire/agent/join_token/t-1"),
             other_nodes: &[],
         };
-        let finding = target.review(&[&made_by_token], &[]);
+        let finding = target.review(&[&token_entry("t-1")], &[]);
         assert!(finding.passed, "{:?}", finding.evidence);
 
-        let agent_2_node = [format!("spiffe://lab.test{token_node}")];
+        let spare = target.review(&[&token_entry("t-1"), &token_entry("t-2")], &[]);
+        assert!(!spare.passed);
+        assert!(
+            spare.evidence[1].ends_with("a token agent-1 does not run with; whoever attests with it gets the alias: delete this entry"),
+            "{:?}",
+            spare.evidence
+        );
+
+        let agent_2_node = ["spiffe://lab.test/spire/agent/join_token/t-2".to_string()];
         target.other_nodes = &agent_2_node;
-        let finding = target.review(&[&made_by_token], &[]);
+        let finding = target.review(&[&token_entry("t-2")], &[]);
+        assert!(finding.evidence[0].contains("which another agent of the lab runs as"));
+
+        let by_cn = entry(
+            "e2",
+            "/node/agent-1",
+            "/spire/server",
+            &["x509pop:subject:cn:agent-1"],
+        );
+        let finding = target.review(&[&by_cn], &[]);
         assert!(!finding.passed);
         assert!(
-            finding.evidence[0].contains("which another agent of the lab runs as"),
+            finding.evidence[0].contains("attests with join tokens"),
             "{:?}",
             finding.evidence
         );
@@ -515,6 +548,7 @@ mod tests {
             agent: "agent-1",
             server_id: SERVER,
             joins_with_tokens: false,
+            current_node: None,
             other_nodes: &[],
         };
         let finding = target.review(&[&own], &agents);

@@ -6,29 +6,55 @@
 use crate::grader::{CheckError, Finding};
 use crate::lab::Lab;
 use crate::probe::svid::decimal_serial_as_hex;
+use crate::spire::{AgentCli, AgentInfo};
 
-/// Lists the agent's nodes on the server and fails on any but the current one.
+/// Lists the agent's nodes on the server and fails on any but the one it runs as. An
+/// agent that fails its own health check has not attested, so no node of its is current.
 pub async fn check(lab: &Lab, agent: &str) -> Result<Finding, CheckError> {
-    let current = lab.attested_agent(agent).await?;
-    let stale = lab.stale_agents(agent).await?;
-    let mut evidence: Vec<String> = stale
-        .iter()
-        .map(|node| {
-            format!(
-                "{} is still listed (SVID serial {}); evict it with `spire-server agent \
-                 evict -spiffeID {}`",
-                node.id,
-                decimal_serial_as_hex(&node.x509svid_serial_number),
+    let healthy = AgentCli::new(&lab.engine, lab.container(agent))
+        .healthy()
+        .await
+        .unwrap_or(false);
+    let mut stale = lab.stale_agents(agent).await?;
+    let mut evidence = Vec::new();
+    let current = match (healthy, lab.attested_agent(agent).await?) {
+        (true, Some(node)) => {
+            evidence.push(format!("{agent} runs as {}", node.id));
+            true
+        }
+        (false, Some(node)) => {
+            evidence.push(format!(
+                "{agent} fails `spire-agent healthcheck`: it has not attested as {} (or \
+                 anything else)",
                 node.id
-            )
-        })
-        .collect();
-    match &current {
-        Some(node) => evidence.insert(0, format!("{agent} runs as {}", node.id)),
-        None => evidence.insert(0, format!("the server lists no current node for {agent}")),
-    }
+            ));
+            stale.insert(0, node);
+            false
+        }
+        (_, None) => {
+            evidence.push(format!("the server lists no node {agent} runs as"));
+            false
+        }
+    };
+    evidence.extend(stale.iter().map(describe));
     Ok(Finding {
-        passed: current.is_some() && stale.is_empty(),
+        passed: current && stale.is_empty(),
         evidence,
     })
+}
+
+fn describe(node: &AgentInfo) -> String {
+    let mut line = format!("{} is still listed", node.id);
+    if !node.x509svid_serial_number.is_empty() {
+        let serial = decimal_serial_as_hex(&node.x509svid_serial_number);
+        line.push_str(&format!(" (SVID serial {serial})"));
+    }
+    if node.banned {
+        line.push_str("; it is banned, which keeps its record: evict it instead");
+    }
+    line.push_str(&format!(
+        "; remove it with `spire-server agent evict -spiffeID {}`",
+        node.id
+    ));
+    line
 }
