@@ -349,27 +349,82 @@ impl Known<'_> {
     }
 }
 
-/// Where in the `lab:` section the value a [`SpecError`] is about stands: the lab's
-/// fields are plain values, so the position is found in the text.
+/// Where in the `lab:` section the value a [`SpecError`] is about is written. The lab's
+/// fields are plain values, so the position is found in the text, between `lab:` and the
+/// next top-level key: a name as a `name:` value (a duplicate at its second one), a TTL or
+/// the trust domain at its value; the `lab:` line when the value is not written.
 fn locate_in_lab(text: &str, error: &SpecError) -> (u64, u64) {
     let lines: Vec<&str> = text.lines().collect();
     let Some(start) = lines.iter().position(|l| l.starts_with("lab:")) else {
         return (1, 1);
     };
-    let (needle, nth) = match error {
-        SpecError::DuplicateName(name) => (name.clone(), 1),
-        SpecError::BadName(name) => (name.clone(), 0),
-        SpecError::UnknownAgent { agent, .. } => (format!("agent: {agent}"), 0),
-        SpecError::CaTooShort { .. } => ("ca_ttl".into(), 0),
-        SpecError::SvidTooShort(_) => ("svid_ttl".into(), 0),
-        SpecError::TtlTooLong(key) => (key.to_string(), 0),
-        SpecError::BadTrustDomain(_) => ("trust_domain".into(), 0),
-        SpecError::Empty => ("lab:".into(), 0),
+    let section = &lines[start + 1..];
+    let end = section.iter().position(|l| is_top_level(l));
+    let section = &section[..end.unwrap_or(section.len())];
+    let find = |(key, value, nth): LabNeedle<'_>| {
+        let mut hits = section.iter().enumerate().flat_map(|(i, line)| {
+            let at = move |column: usize| (start + 1 + i, column);
+            columns_of(line, key, value).into_iter().map(at)
+        });
+        hits.nth(nth)
     };
-    let section = lines.iter().enumerate().skip(start);
-    let mut hits = section.filter_map(|(i, l)| l.find(needle.as_str()).map(|c| (i, c)));
-    let (line, column) = hits.nth(nth).unwrap_or((start, 0));
+    let unwritten_ca =
+        matches!(error, SpecError::CaTooShort { .. }).then_some(("svid_ttl", None, 0));
+    let hit = lab_needle(error)
+        .and_then(find)
+        .or_else(|| unwritten_ca.and_then(find));
+    let (line, column) = hit.unwrap_or((start, 0));
     (line as u64 + 1, column as u64 + 1)
+}
+
+/// A line that starts a top-level key (or ends the document's flow mapping).
+fn is_top_level(line: &str) -> bool {
+    !line.is_empty() && !line.starts_with([' ', '\t', '#'])
+}
+
+/// What a lab error is about: a key of the lab section, the value it must have if the
+/// error names one, and which of the matching values (0 for the first).
+type LabNeedle<'a> = (&'a str, Option<&'a str>, usize);
+
+fn lab_needle(error: &SpecError) -> Option<LabNeedle<'_>> {
+    let needle = match error {
+        SpecError::DuplicateName(name) => ("name", Some(name.as_str()), 1),
+        SpecError::BadName(name) | SpecError::ReservedName(name) => {
+            ("name", Some(name.as_str()), 0)
+        }
+        SpecError::UnknownAgent { agent, .. } => ("agent", Some(agent.as_str()), 0),
+        SpecError::CaTooShort { .. } => ("ca_ttl", None, 0),
+        SpecError::SvidTooShort(_) => ("svid_ttl", None, 0),
+        SpecError::TtlTooLong(key) => (*key, None, 0),
+        SpecError::BadTrustDomain(_) => ("trust_domain", None, 0),
+        SpecError::Empty => return None,
+    };
+    Some(needle)
+}
+
+/// The 0-based columns (in characters) of the values of `key:` on `line`, block or flow
+/// style, plain or quoted; only the values equal to `value` when it is given.
+fn columns_of(line: &str, key: &str, value: Option<&str>) -> Vec<usize> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let starts_key = |i: usize| !line[..i].ends_with(name_char);
+    let mut columns = Vec::new();
+    for (i, _) in line.match_indices(key).filter(|&(i, _)| starts_key(i)) {
+        let after_key = line[i + key.len()..].trim_start_matches(['"', '\'']);
+        let Some(rest) = after_key.strip_prefix(':') else {
+            continue;
+        };
+        let written = rest.trim_start();
+        let unquoted = written.trim_start_matches(['"', '\'']);
+        let matches = value.is_none_or(|v| {
+            let after = unquoted.strip_prefix(v);
+            after.is_some_and(|after| !after.starts_with(name_char))
+        });
+        if matches {
+            let at = line.len() - written.len();
+            columns.push(line[..at].chars().count());
+        }
+    }
+    columns
 }
 
 fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a>> {
@@ -966,7 +1021,63 @@ mod tests {
         );
         let error = error_of(&text);
         assert!(
-            error.starts_with("s.yaml:7:3: lab: ca_ttl (5m) must be at least six times"),
+            error.starts_with("s.yaml:7:11: lab: ca_ttl (5m) must be at least six times"),
+            "{error}"
+        );
+        let unwritten_ca = format!("{HEAD}lab:\n  svid_ttl: 20m\nbreak: []\ngrade: []\n");
+        assert!(
+            error_of(&unwritten_ca).starts_with("s.yaml:6:13: lab: ca_ttl (1h) must be"),
+            "{}",
+            error_of(&unwritten_ca)
+        );
+    }
+
+    /// A lab whose agents and workloads are given, followed by a hint that names the
+    /// server and both agents: lab errors are found in the lab section alone.
+    fn lab_scenario(agents: &str, workloads: &str) -> String {
+        format!(
+            "{HEAD}lab:\n  agents:\n{agents}  workloads:\n{workloads}hints:\n  \
+             - \"name: server, agent: agent-1, name: agent-1\"\nbreak: []\n\
+             grade: [svid: {{ workload: w }}]\n"
+        )
+    }
+
+    #[test]
+    fn a_reserved_lab_name_is_reported_at_its_name_value() {
+        let agents = "    - { name: agent-1 }\n    - name: server\n";
+        let workloads = "    - { name: w, agent: agent-1, uid: 1 }\n";
+        assert_eq!(
+            error_of(&lab_scenario(agents, workloads)),
+            "s.yaml:8:13: lab: component name \"server\" is reserved for the lab's own \
+             component; choose another name"
+        );
+        let workloads = "    - { name: grafana, agent: agent-1, uid: 1 }\n";
+        assert!(
+            error_of(&lab_scenario("    - name: agent-1\n", workloads)).starts_with(
+                "s.yaml:9:15: lab: component name \"grafana\" is reserved for the lab's own"
+            ),
+            "{}",
+            error_of(&lab_scenario("    - name: agent-1\n", workloads))
+        );
+    }
+
+    #[test]
+    fn a_duplicate_lab_name_is_reported_at_its_second_name_value() {
+        let agents = "    - { name: agent-1 }\n    - { name: agent-2 }\n";
+        let workloads = "    - { name: w, agent: agent-1, uid: 1 }\n    \
+                         - { \"name\": \"agent-1\", agent: agent-2, uid: 2 }\n";
+        assert_eq!(
+            error_of(&lab_scenario(agents, workloads)),
+            "s.yaml:11:17: lab: component name \"agent-1\" is used twice"
+        );
+    }
+
+    #[test]
+    fn a_workloads_unknown_agent_is_reported_at_its_agent_value() {
+        let workloads = "    - { name: w, agent: agent-9, uid: 1 }\n";
+        let error = error_of(&lab_scenario("    - name: agent-1\n", workloads));
+        assert!(
+            error.starts_with("s.yaml:9:25: lab: workload w uses agent agent-9"),
             "{error}"
         );
     }
