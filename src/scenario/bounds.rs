@@ -294,7 +294,7 @@ mod tests {
         let error = error_of(&scenario("{ within: soon, checks: [] }", "  []\n", GRADE));
         assert_eq!(
             error,
-            "s.yaml:3:11: invalid value: string \"soon\", expected a duration"
+            "s.yaml:3:19: expected a duration such as 90s, 5m or 1h30m, got \"soon\""
         );
     }
 }

@@ -134,7 +134,7 @@ pub fn resolve(name_or_path: &str) -> Result<Loaded, ScenarioError> {
 /// Parses and validates scenario `text` read from `origin`.
 pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     let mut scenario: Scenario =
-        serde_saphyr::from_str(text).map_err(|error| syntax(origin, &error))?;
+        serde_saphyr::from_str(text).map_err(|error| syntax(origin, &error, text))?;
     let lab_error = |source: SpecError| {
         let (line, column) = locate_in_lab(text, &source);
         ScenarioError::Lab {
@@ -157,16 +157,90 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     })
 }
 
-fn syntax(origin: &str, error: &serde_saphyr::Error) -> ScenarioError {
-    // An error about the whole document may come without a position: point at its start.
-    let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let message = first_line_without_position(&error.to_string());
+fn syntax(origin: &str, error: &serde_saphyr::Error, text: &str) -> ScenarioError {
+    let ((line, column), message) = reworded(error, text).unwrap_or_else(|| {
+        // An error about the whole document may come without a position: point at its start.
+        let at = error.location().map_or((1, 1), |l| (l.line(), l.column()));
+        (at, first_line_without_position(&error.to_string()))
+    });
     ScenarioError::Syntax {
         origin: origin.to_string(),
         line,
         column,
         message,
     }
+}
+
+/// serde-saphyr's messages that speak of its own API or of Rust types, said in the
+/// scenario's terms instead: what to write, and where. `None` keeps its message and
+/// position.
+fn reworded(error: &serde_saphyr::Error, text: &str) -> Option<((u64, u64), String)> {
+    use serde_saphyr::Error as E;
+    let location = error.location()?;
+    let at = (location.line(), location.column());
+    let offset = location.span().byte_offset().map(|o| o as usize);
+    let message = match error.without_snippet() {
+        E::DuplicateMappingKey { key: Some(key), .. } => format!("`{key}` is given twice"),
+        E::MultipleDocuments { .. } => {
+            let message = "a scenario file holds one YAML document; remove the `---` separator";
+            return Some((separator_before(text, at), message.into()));
+        }
+        E::InvalidScalar { ty: "boolean", .. } | E::InvalidBooleanStrict { .. } => {
+            "expected true or false".into()
+        }
+        E::InvalidScalar { ty: "u32", .. } => match key_before(text, offset?) {
+            Some("points") => "expected a whole number of points, 0 or more".into(),
+            _ => "expected a whole number from 0 to 4294967295".into(),
+        },
+        E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } if expected == "a duration" => {
+            // Reported at the key: point at the value when it can be found after it.
+            let written = unexpected.strip_prefix("string ").unwrap_or(unexpected);
+            let value_at = offset.and_then(|o| value_after(text, o, written.trim_matches('"')));
+            let message = format!("expected a duration such as 90s, 5m or 1h30m, got {written}");
+            return Some((value_at.map_or(at, |column| (at.0, column)), message));
+        }
+        // Reported at the document's last key; only a top-level key is written at column 1.
+        E::SerdeMissingField { field, .. } if at.1 == 1 => {
+            let message = format!("the scenario has no `{field}:`; add it as a top-level key");
+            return Some(((1, 1), message));
+        }
+        _ => return None,
+    };
+    Some((at, message))
+}
+
+/// The `---` line that starts the document beginning at `at`, where serde-saphyr reports a
+/// second document; `at` when there is none.
+fn separator_before(text: &str, at: (u64, u64)) -> (u64, u64) {
+    let lines: Vec<&str> = text.lines().take(at.0 as usize).collect();
+    let separator = lines.iter().rposition(|l| l.starts_with("---"));
+    separator.map_or(at, |i| (i as u64 + 1, 1))
+}
+
+/// The key written just before byte `offset` on its line, as `points` in `points: -1`.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let line = text.get(..offset)?.rsplit('\n').next()?;
+    let key = line.trim_end().strip_suffix(':')?;
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    Some(&key[key.trim_end_matches(name_char).len()..])
+}
+
+/// The 1-based column of `value` where it is first written after the `:` that follows
+/// byte `offset` (a key's start), on the same line.
+fn value_after(text: &str, offset: usize, value: &str) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let rest = &text[offset..];
+    let line_end = offset + rest.find('\n').unwrap_or(rest.len());
+    let colon = offset + rest[..line_end - offset].find(':')?;
+    let found = colon + text[colon..line_end].find(value)?;
+    Some(text[line_start..found].chars().count() as u64 + 1)
 }
 
 /// serde-saphyr writes `error: line L column C: message`, possibly followed by a snippet;
@@ -807,6 +881,78 @@ mod tests {
             error.starts_with("s.yaml:8:7: unknown field `selector`, expected one of"),
             "{error}"
         );
+    }
+
+    const GRADED: &str = "break: []\ngrade: [svid: { workload: workload-1 }]\n";
+
+    #[test]
+    fn a_missing_top_level_key_is_reported_at_the_start_not_at_the_last_key() {
+        let text = format!(
+            "summary: s\nbroken: {{ within: 10s, checks: [] }}\nsolve: []\n{GRADED}\
+             wrong_fixes:\n  - name: f\n    steps: []\n    fails: [svid]\n"
+        );
+        assert_eq!(
+            error_of(&text),
+            "s.yaml:1:1: the scenario has no `name:`; add it as a top-level key"
+        );
+        let nested = format!("{HEAD}{GRADED}wrong_fixes:\n  - steps: []\n    fails: [svid]\n");
+        assert_eq!(error_of(&nested), "s.yaml:9:5: missing field `name`");
+    }
+
+    #[test]
+    fn a_key_given_twice_and_a_second_document_are_named_in_scenario_terms() {
+        let twice = format!(
+            "name: n\nsummary: s\nbroken: {{ within: 10s, within: 20s, checks: [] }}\n\
+             solve: []\n{GRADED}"
+        );
+        assert_eq!(error_of(&twice), "s.yaml:3:24: `within` is given twice");
+        assert_eq!(
+            error_of(&format!("{HEAD}{GRADED}---\nname: x\n")),
+            "s.yaml:7:1: a scenario file holds one YAML document; remove the `---` separator"
+        );
+    }
+
+    #[test]
+    fn numbers_and_booleans_that_are_not_say_what_to_write() {
+        for points in ["-1", "many"] {
+            let text = format!(
+                "{HEAD}break: []\ngrade: [svid: {{ workload: workload-1, points: {points} }}]\n"
+            );
+            assert_eq!(
+                error_of(&text),
+                "s.yaml:6:47: expected a whole number of points, 0 or more"
+            );
+        }
+        let lab = "lab:\n  workloads: [{ name: w, agent: agent-1, uid: -1 }]\n";
+        assert_eq!(
+            error_of(&format!("{HEAD}{lab}{GRADED}")),
+            "s.yaml:6:47: expected a whole number from 0 to 4294967295"
+        );
+        let lab = "lab:\n  clock_supervisor: maybe\n";
+        assert_eq!(
+            error_of(&format!("{HEAD}{lab}{GRADED}")),
+            "s.yaml:6:21: expected true or false"
+        );
+    }
+
+    #[test]
+    fn an_unparsable_duration_is_reported_at_its_value_with_examples() {
+        let expected = |at: &str, got: &str| {
+            format!("s.yaml:{at}: expected a duration such as 90s, 5m or 1h30m, got \"{got}\"")
+        };
+        for written in ["ninety", "-5s", "90"] {
+            let flow = format!(
+                "name: n\nsummary: s\nbroken: {{ within: {written}, checks: [] }}\n\
+                 solve: []\n{GRADED}"
+            );
+            assert_eq!(error_of(&flow), expected("3:19", written));
+        }
+        let block = format!("{HEAD}lab:\n  svid_ttl: \"90\"\n{GRADED}");
+        assert_eq!(error_of(&block), expected("6:14", "90"));
+        let step = format!("{HEAD}break:\n  - wait: 90\ngrade: []\n");
+        assert_eq!(error_of(&step), expected("6:11", "90"));
+        let example = format!("{HEAD}break:\n  - wait: 1h30m\ngrade: []\n");
+        assert!(error_of(&example).starts_with("s.yaml:6:11: wait is "));
     }
 
     #[test]
