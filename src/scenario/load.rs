@@ -691,6 +691,7 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
         };
         return Err((path, message));
     }
+    left_out_and_emptied(recreate)?;
     let Some(agent) = &recreate.agent else {
         return Ok(());
     };
@@ -698,6 +699,23 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
     match lab.workload(&recreate.component.value) {
         Some(_) => Ok(()),
         None => Err((agent, "`agent` applies to workloads only".into())),
+    }
+}
+
+/// A volume is emptied or left out, not both: `without_mounts` would win, and the volume
+/// meant to be emptied would silently be missing instead.
+fn left_out_and_emptied(recreate: &Recreate) -> Result<(), Problem<'_>> {
+    let left_out = |p: &&Spanned<String>| recreate.without_mounts.contains(&p.value);
+    match recreate.empty_mounts.iter().find(left_out) {
+        Some(path) => Err((
+            path,
+            format!(
+                "empty_mounts: {:?} is also in without_mounts, which leaves the volume out \
+                 instead of emptying it; list the path in one of the two",
+                path.value
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -1136,6 +1154,20 @@ mod tests {
                 .ends_with("workload-1 has no volumes of its own to empty"),
             "{}",
             error_of(&recreate("workload-1", "/run/spire/sockets"))
+        );
+    }
+
+    #[test]
+    fn a_mount_both_emptied_and_left_out_is_rejected_at_empty_mounts() {
+        let text = format!(
+            "{HEAD}break:\n  - recreate:\n      component: agent-1\n      \
+             without_mounts: [/run/spire/sockets]\n      \
+             empty_mounts: [/var/lib/spire/agent, /run/spire/sockets]\ngrade: [svid: {{ workload: workload-1 }}]\n"
+        );
+        assert_eq!(
+            error_of(&text),
+            "s.yaml:9:44: empty_mounts: \"/run/spire/sockets\" is also in without_mounts, \
+             which leaves the volume out instead of emptying it; list the path in one of the two"
         );
     }
 
