@@ -148,7 +148,7 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     let rule_alerts = attach_rule_files(origin, &mut scenario)?;
     validate(origin, &scenario, &rule_alerts)?;
     let flawed = |flaw: Flaw| flaw.into_error(origin);
-    bounds::check(&scenario).map_err(flawed)?;
+    bounds::check(&scenario, text).map_err(flawed)?;
     coherence::check(&scenario, text).map_err(flawed)?;
     Ok(Loaded {
         origin: origin.to_string(),
@@ -970,7 +970,7 @@ mod tests {
         let step = format!("{HEAD}break:\n  - wait: 90\ngrade: []\n");
         assert_eq!(error_of(&step), expected("6:11", "90"));
         let example = format!("{HEAD}break:\n  - wait: 1h30m\ngrade: []\n");
-        assert!(error_of(&example).starts_with("s.yaml:6:11: wait is "));
+        assert!(error_of(&example).starts_with("s.yaml:6:11: wait is 1h30m, longer than"));
     }
 
     #[test]
