@@ -103,6 +103,9 @@ pub enum SpecError {
     /// Two components share a name.
     #[error("component name {0:?} is used twice")]
     DuplicateName(String),
+    /// An agent or workload has the name of a component every lab has.
+    #[error("component name {0:?} is reserved for the lab's own component; choose another name")]
+    ReservedName(String),
     /// A name is not a valid host name.
     #[error("component name {0:?} must be 1-30 lowercase letters, digits or '-'")]
     BadName(String),
@@ -121,9 +124,9 @@ pub enum SpecError {
     /// TTLs SPIRE would reject or warn about.
     #[error("ca_ttl ({ca}) must be at least six times svid_ttl ({svid})")]
     CaTooShort {
-        /// The CA TTL as written.
+        /// The CA TTL, formatted by humantime (`30m 1s`).
         ca: String,
-        /// The SVID TTL as written.
+        /// The SVID TTL, formatted by humantime.
         svid: String,
     },
     /// An SVID TTL too short to observe rotation.
@@ -165,7 +168,7 @@ impl LabSpec {
     }
 
     fn validate_names(&self) -> Result<(), SpecError> {
-        let mut seen = vec!["server", "prometheus", "grafana"];
+        let mut seen: Vec<&str> = Vec::new();
         let names = self
             .agents
             .iter()
@@ -174,6 +177,9 @@ impl LabSpec {
         for name in names {
             if !is_host_name(name) {
                 return Err(SpecError::BadName(name.clone()));
+            }
+            if RESERVED_NAMES.contains(&name.as_str()) {
+                return Err(SpecError::ReservedName(name.clone()));
             }
             if seen.contains(&name.as_str()) {
                 return Err(SpecError::DuplicateName(name.clone()));
@@ -250,6 +256,9 @@ impl LabSpec {
     }
 }
 
+/// The names of the components every lab has besides its agents and workloads.
+const RESERVED_NAMES: [&str; 3] = ["server", "prometheus", "grafana"];
+
 fn is_host_name(name: &str) -> bool {
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     (1..=30).contains(&name.len()) && name.chars().all(allowed) && !name.starts_with('-')
@@ -291,7 +300,12 @@ mod tests {
         spec.agents[1].name = "server".into();
         assert_eq!(
             spec.validate(),
-            Err(SpecError::DuplicateName("server".into()))
+            Err(SpecError::ReservedName("server".into()))
+        );
+        spec.agents[1].name = "agent-1".into();
+        assert_eq!(
+            spec.validate(),
+            Err(SpecError::DuplicateName("agent-1".into()))
         );
         spec.agents[1].name = "Agent_2".into();
         assert_eq!(spec.validate(), Err(SpecError::BadName("Agent_2".into())));

@@ -88,17 +88,17 @@ impl Bound {
         }
     }
 
-    /// Accepts `value`, or says what is wrong with it and what to write.
-    fn admit(&self, value: Duration) -> Result<(), String> {
+    /// Accepts `value`, written as `written`, or says what is wrong with it and what to
+    /// write.
+    fn admit(&self, value: Duration, written: &str) -> Result<(), String> {
         let reason = match value {
             v if v < *self.range.start() => &self.too_short,
             v if v > *self.range.end() => self.too_long,
             _ => return Ok(()),
         };
         Err(format!(
-            "{} is {}, {reason}; write a duration from {} to {}, such as {}",
+            "{} is {written}, {reason}; write a duration from {} to {}, such as {}",
             self.field,
-            show(value),
             show(*self.range.start()),
             show(*self.range.end()),
             self.example
@@ -106,63 +106,71 @@ impl Bound {
     }
 }
 
-/// A duration in its largest whole unit, the way scenario files write it: `10000h`, `90s`.
+/// A duration the file does not write (a bound, a default, half the lab's `svid_ttl`), in
+/// humantime's words: `30m`, `30m 1s`.
 pub(super) fn show(duration: Duration) -> String {
-    let (seconds, millis) = (duration.as_secs(), duration.subsec_millis());
-    match seconds {
-        _ if millis != 0 => format!("{}ms", duration.as_millis()),
-        s if s != 0 && s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s != 0 && s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
+    humantime::format_duration(duration).to_string()
+}
+
+/// `value` as the file writes it (`30m1s`, not `1801s`), or [`show`]n when it is not
+/// written there (a default).
+pub(super) fn as_written(value: &Spanned<Duration>, text: &str) -> String {
+    let span = value.referenced.span();
+    let range = span.byte_offset().zip(span.byte_len());
+    let written = range.and_then(|(at, len)| text.get(at as usize..(at + len) as usize));
+    match written.map(|w| w.trim_matches(['"', '\''])) {
+        Some(w) if !w.is_empty() => w.to_string(),
+        _ => show(value.value),
     }
 }
 
-/// Checks every bounded duration of `scenario`.
-pub(super) fn check(scenario: &Scenario) -> Result<(), Flaw> {
+/// Checks every bounded duration of `scenario`; `text` is its YAML, to quote durations as
+/// written.
+pub(super) fn check(scenario: &Scenario, text: &str) -> Result<(), Flaw> {
     let broken = Bound::wait("broken.within", "60s");
-    admit_written(&scenario.broken.within, &broken)?;
+    admit_written(&scenario.broken.within, &broken, text)?;
     if let Some(alerts) = &scenario.alerts {
         let fire = Bound::wait("alerts.fire_within", "150s");
-        admit_written(&alerts.fire_within, &fire)?;
+        admit_written(&alerts.fire_within, &fire, text)?;
         let clear = Bound::wait("alerts.clear_within", "120s");
-        admit_written(&alerts.clear_within, &clear)?;
+        admit_written(&alerts.clear_within, &clear, text)?;
     }
     let fixes = scenario.wrong_fixes.iter().flat_map(|f| &f.steps);
     let steps = scenario.break_steps.iter().chain(&scenario.solve);
     for step in steps.chain(fixes) {
-        step_durations(&scenario.lab, step)?;
+        step_durations(&scenario.lab, step, text)?;
     }
     for check in scenario.broken.checks.iter().chain(&scenario.grade) {
-        check_durations(&scenario.lab, check)?;
+        check_durations(&scenario.lab, check, text)?;
     }
     Ok(())
 }
 
 /// Holds `value`, reported at `at`, to `bound`.
-fn admit(value: &Spanned<Duration>, at: (u64, u64), bound: &Bound) -> Result<(), Flaw> {
+fn admit(value: &Spanned<Duration>, at: (u64, u64), bound: &Bound, text: &str) -> Result<(), Flaw> {
     bound
-        .admit(value.value)
+        .admit(value.value, &as_written(value, text))
         .map_err(|message| Flaw { at, message })
 }
 
 /// Holds `value`, a duration the file must write (it has no default), to `bound`.
-fn admit_written(value: &Spanned<Duration>, bound: &Bound) -> Result<(), Flaw> {
-    admit(value, position(value), bound)
+fn admit_written(value: &Spanned<Duration>, bound: &Bound, text: &str) -> Result<(), Flaw> {
+    admit(value, position(value), bound, text)
 }
 
-fn step_durations(lab: &LabSpec, step: &Step) -> Result<(), Flaw> {
+fn step_durations(lab: &LabSpec, step: &Step, text: &str) -> Result<(), Flaw> {
     match step {
-        Step::Wait(wait) => admit_written(wait, &Bound::pause()),
+        Step::Wait(wait) => admit_written(wait, &Bound::pause(), text),
         Step::WaitFor(w) => {
-            admit_written(&w.within, &Bound::wait("wait_for.within", "60s"))?;
-            check_durations(lab, &w.check)
+            admit_written(&w.within, &Bound::wait("wait_for.within", "60s"), text)?;
+            check_durations(lab, &w.check, text)
         }
         _ => Ok(()),
     }
 }
 
 /// The durations of one check; a new kind of check with a duration adds an arm here.
-fn check_durations(lab: &LabSpec, check: &Check) -> Result<(), Flaw> {
+fn check_durations(lab: &LabSpec, check: &Check, text: &str) -> Result<(), Flaw> {
     match check {
         Check::AlertFiring(c) | Check::AlertClear(c) => {
             let field = match check {
@@ -170,12 +178,12 @@ fn check_durations(lab: &LabSpec, check: &Check) -> Result<(), Flaw> {
                 _ => "alert_clear.within",
             };
             let at = written_at(&c.within, &c.alert);
-            admit(&c.within, at, &Bound::wait(field, "3m"))
+            admit(&c.within, at, &Bound::wait(field, "3m"), text)
         }
-        Check::RotationStalled(c) => admit_written(&c.for_at_least, &Bound::stalled(lab)),
+        Check::RotationStalled(c) => admit_written(&c.for_at_least, &Bound::stalled(lab), text),
         Check::ClockOffset(c) => {
             let at = written_at(&c.tolerance, &c.component);
-            admit(&c.tolerance, at, &Bound::tolerance())
+            admit(&c.tolerance, at, &Bound::tolerance(), text)
         }
         _ => Ok(()),
     }
@@ -280,6 +288,35 @@ mod tests {
     }
 
     #[test]
+    fn durations_are_quoted_as_written_and_others_in_humantime_words() {
+        let text = scenario(BROKEN, "  - wait: 30m1s\n", GRADE);
+        assert_eq!(
+            error_of(&text),
+            "s.yaml:6:11: wait is 30m1s, longer than a lab session should wait; write a \
+             duration from 1s to 30m, such as 10s"
+        );
+        let text = scenario(BROKEN, "  - wait: \"45m\"\n", GRADE);
+        assert!(
+            error_of(&text).starts_with("s.yaml:6:11: wait is 45m, longer"),
+            "{}",
+            error_of(&text)
+        );
+        let broken = concat!(
+            "\n  within: 60s\n  checks:\n",
+            "    - rotation_stalled: { workload: workload-1, for: 0m20s }"
+        );
+        let lab = "lab: { svid_ttl: 61s }\n";
+        assert!(
+            error_of(&format!("{lab}{}", scenario(broken, "  []\n", GRADE))).starts_with(
+                "s.yaml:7:54: rotation_stalled.for is 0m20s, shorter than the 30s 500ms a \
+                 healthy workload goes between rotations (half of svid_ttl 1m 1s)"
+            ),
+            "{}",
+            error_of(&format!("{lab}{}", scenario(broken, "  []\n", GRADE)))
+        );
+    }
+
+    #[test]
     fn a_clock_tolerance_of_minutes_is_rejected() {
         let grade = "  - clock_offset: { component: agent-1, tolerance: 20m }\n";
         assert_eq!(
@@ -294,7 +331,7 @@ mod tests {
         let error = error_of(&scenario("{ within: soon, checks: [] }", "  []\n", GRADE));
         assert_eq!(
             error,
-            "s.yaml:3:11: invalid value: string \"soon\", expected a duration"
+            "s.yaml:3:19: expected a duration such as 90s, 5m or 1h30m, got \"soon\""
         );
     }
 }

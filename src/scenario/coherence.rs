@@ -18,7 +18,7 @@ pub(super) fn check(scenario: &Scenario, text: &str) -> Result<(), Flaw> {
     consistent(&scenario.broken.checks, "broken.checks")?;
     consistent(&scenario.grade, "grade")?;
     grade_can_fail_before_the_fix(scenario)?;
-    clock_checks_see_the_break(scenario)?;
+    clock_checks_see_the_break(scenario, text)?;
     wrong_fixes_can_be_caught(scenario)
 }
 
@@ -142,7 +142,7 @@ fn covers(clear: &AlertCheck, firing: &AlertCheck) -> bool {
 
 /// A graded `clock_offset` fails on the broken lab: its tolerance is smaller than the
 /// offset the break leaves on that agent.
-fn clock_checks_see_the_break(scenario: &Scenario) -> Result<(), Flaw> {
+fn clock_checks_see_the_break(scenario: &Scenario, text: &str) -> Result<(), Flaw> {
     for check in &scenario.grade {
         let Check::ClockOffset(c) = check else {
             continue;
@@ -156,7 +156,7 @@ fn clock_checks_see_the_break(scenario: &Scenario) -> Result<(), Flaw> {
                 "clock_offset.tolerance {} accepts the offset {:?} that the break sets on {} \
                  (line {line}, column {column}), so this check passes before any fix; make \
                  it smaller than {}s",
-                bounds::show(c.tolerance.value),
+                bounds::as_written(&c.tolerance, text),
                 written.value,
                 c.component.value,
                 offset.unsigned_abs()
@@ -359,6 +359,12 @@ mod tests {
         let error = error_of(&scenario(FETCH_FAILS, small, default));
         assert!(
             error.starts_with("s.yaml:11:32: clock_offset.tolerance 2s accepts"),
+            "{error}"
+        );
+        let written = "grade:\n  - clock_offset: { component: agent-1, tolerance: 45000ms }\n";
+        let error = error_of(&scenario(FETCH_FAILS, steps, written));
+        assert!(
+            error.starts_with("s.yaml:11:52: clock_offset.tolerance 45000ms accepts"),
             "{error}"
         );
         let recreated = format!("{steps}  - recreate: {{ component: agent-1 }}\n");

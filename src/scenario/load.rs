@@ -134,7 +134,7 @@ pub fn resolve(name_or_path: &str) -> Result<Loaded, ScenarioError> {
 /// Parses and validates scenario `text` read from `origin`.
 pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     let mut scenario: Scenario =
-        serde_saphyr::from_str(text).map_err(|error| syntax(origin, &error))?;
+        serde_saphyr::from_str(text).map_err(|error| syntax(origin, &error, text))?;
     let lab_error = |source: SpecError| {
         let (line, column) = locate_in_lab(text, &source);
         ScenarioError::Lab {
@@ -148,7 +148,7 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     let rule_alerts = attach_rule_files(origin, &mut scenario)?;
     validate(origin, &scenario, &rule_alerts)?;
     let flawed = |flaw: Flaw| flaw.into_error(origin);
-    bounds::check(&scenario).map_err(flawed)?;
+    bounds::check(&scenario, text).map_err(flawed)?;
     coherence::check(&scenario, text).map_err(flawed)?;
     Ok(Loaded {
         origin: origin.to_string(),
@@ -157,16 +157,90 @@ pub fn load(origin: &str, text: &str) -> Result<Loaded, ScenarioError> {
     })
 }
 
-fn syntax(origin: &str, error: &serde_saphyr::Error) -> ScenarioError {
-    // An error about the whole document may come without a position: point at its start.
-    let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let message = first_line_without_position(&error.to_string());
+fn syntax(origin: &str, error: &serde_saphyr::Error, text: &str) -> ScenarioError {
+    let ((line, column), message) = reworded(error, text).unwrap_or_else(|| {
+        // An error about the whole document may come without a position: point at its start.
+        let at = error.location().map_or((1, 1), |l| (l.line(), l.column()));
+        (at, first_line_without_position(&error.to_string()))
+    });
     ScenarioError::Syntax {
         origin: origin.to_string(),
         line,
         column,
         message,
     }
+}
+
+/// serde-saphyr's messages that speak of its own API or of Rust types, said in the
+/// scenario's terms instead: what to write, and where. `None` keeps its message and
+/// position.
+fn reworded(error: &serde_saphyr::Error, text: &str) -> Option<((u64, u64), String)> {
+    use serde_saphyr::Error as E;
+    let location = error.location()?;
+    let at = (location.line(), location.column());
+    let offset = location.span().byte_offset().map(|o| o as usize);
+    let message = match error.without_snippet() {
+        E::DuplicateMappingKey { key: Some(key), .. } => format!("`{key}` is given twice"),
+        E::MultipleDocuments { .. } => {
+            let message = "a scenario file holds one YAML document; remove the `---` separator";
+            return Some((separator_before(text, at), message.into()));
+        }
+        E::InvalidScalar { ty: "boolean", .. } | E::InvalidBooleanStrict { .. } => {
+            "expected true or false".into()
+        }
+        E::InvalidScalar { ty: "u32", .. } => match key_before(text, offset?) {
+            Some("points") => "expected a whole number of points, 0 or more".into(),
+            _ => "expected a whole number from 0 to 4294967295".into(),
+        },
+        E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } if expected == "a duration" => {
+            // Reported at the key: point at the value when it can be found after it.
+            let written = unexpected.strip_prefix("string ").unwrap_or(unexpected);
+            let value_at = offset.and_then(|o| value_after(text, o, written.trim_matches('"')));
+            let message = format!("expected a duration such as 90s, 5m or 1h30m, got {written}");
+            return Some((value_at.map_or(at, |column| (at.0, column)), message));
+        }
+        // Reported at the document's last key; only a top-level key is written at column 1.
+        E::SerdeMissingField { field, .. } if at.1 == 1 => {
+            let message = format!("the scenario has no `{field}:`; add it as a top-level key");
+            return Some(((1, 1), message));
+        }
+        _ => return None,
+    };
+    Some((at, message))
+}
+
+/// The `---` line that starts the document beginning at `at`, where serde-saphyr reports a
+/// second document; `at` when there is none.
+fn separator_before(text: &str, at: (u64, u64)) -> (u64, u64) {
+    let lines: Vec<&str> = text.lines().take(at.0 as usize).collect();
+    let separator = lines.iter().rposition(|l| l.starts_with("---"));
+    separator.map_or(at, |i| (i as u64 + 1, 1))
+}
+
+/// The key written just before byte `offset` on its line, as `points` in `points: -1`.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let line = text.get(..offset)?.rsplit('\n').next()?;
+    let key = line.trim_end().strip_suffix(':')?;
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    Some(&key[key.trim_end_matches(name_char).len()..])
+}
+
+/// The 1-based column of `value` where it is first written after the `:` that follows
+/// byte `offset` (a key's start), on the same line.
+fn value_after(text: &str, offset: usize, value: &str) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let rest = &text[offset..];
+    let line_end = offset + rest.find('\n').unwrap_or(rest.len());
+    let colon = offset + rest[..line_end - offset].find(':')?;
+    let found = colon + text[colon..line_end].find(value)?;
+    Some(text[line_start..found].chars().count() as u64 + 1)
 }
 
 /// serde-saphyr writes `error: line L column C: message`, possibly followed by a snippet;
@@ -349,27 +423,82 @@ impl Known<'_> {
     }
 }
 
-/// Where in the `lab:` section the value a [`SpecError`] is about stands: the lab's
-/// fields are plain values, so the position is found in the text.
+/// Where in the `lab:` section the value a [`SpecError`] is about is written. The lab's
+/// fields are plain values, so the position is found in the text, between `lab:` and the
+/// next top-level key: a name as a `name:` value (a duplicate at its second one), a TTL or
+/// the trust domain at its value; the `lab:` line when the value is not written.
 fn locate_in_lab(text: &str, error: &SpecError) -> (u64, u64) {
     let lines: Vec<&str> = text.lines().collect();
     let Some(start) = lines.iter().position(|l| l.starts_with("lab:")) else {
         return (1, 1);
     };
-    let (needle, nth) = match error {
-        SpecError::DuplicateName(name) => (name.clone(), 1),
-        SpecError::BadName(name) => (name.clone(), 0),
-        SpecError::UnknownAgent { agent, .. } => (format!("agent: {agent}"), 0),
-        SpecError::CaTooShort { .. } => ("ca_ttl".into(), 0),
-        SpecError::SvidTooShort(_) => ("svid_ttl".into(), 0),
-        SpecError::TtlTooLong(key) => (key.to_string(), 0),
-        SpecError::BadTrustDomain(_) => ("trust_domain".into(), 0),
-        SpecError::Empty => ("lab:".into(), 0),
+    let section = &lines[start + 1..];
+    let end = section.iter().position(|l| is_top_level(l));
+    let section = &section[..end.unwrap_or(section.len())];
+    let find = |(key, value, nth): LabNeedle<'_>| {
+        let mut hits = section.iter().enumerate().flat_map(|(i, line)| {
+            let at = move |column: usize| (start + 1 + i, column);
+            columns_of(line, key, value).into_iter().map(at)
+        });
+        hits.nth(nth)
     };
-    let section = lines.iter().enumerate().skip(start);
-    let mut hits = section.filter_map(|(i, l)| l.find(needle.as_str()).map(|c| (i, c)));
-    let (line, column) = hits.nth(nth).unwrap_or((start, 0));
+    let unwritten_ca =
+        matches!(error, SpecError::CaTooShort { .. }).then_some(("svid_ttl", None, 0));
+    let hit = lab_needle(error)
+        .and_then(find)
+        .or_else(|| unwritten_ca.and_then(find));
+    let (line, column) = hit.unwrap_or((start, 0));
     (line as u64 + 1, column as u64 + 1)
+}
+
+/// A line that starts a top-level key (or ends the document's flow mapping).
+fn is_top_level(line: &str) -> bool {
+    !line.is_empty() && !line.starts_with([' ', '\t', '#'])
+}
+
+/// What a lab error is about: a key of the lab section, the value it must have if the
+/// error names one, and which of the matching values (0 for the first).
+type LabNeedle<'a> = (&'a str, Option<&'a str>, usize);
+
+fn lab_needle(error: &SpecError) -> Option<LabNeedle<'_>> {
+    let needle = match error {
+        SpecError::DuplicateName(name) => ("name", Some(name.as_str()), 1),
+        SpecError::BadName(name) | SpecError::ReservedName(name) => {
+            ("name", Some(name.as_str()), 0)
+        }
+        SpecError::UnknownAgent { agent, .. } => ("agent", Some(agent.as_str()), 0),
+        SpecError::CaTooShort { .. } => ("ca_ttl", None, 0),
+        SpecError::SvidTooShort(_) => ("svid_ttl", None, 0),
+        SpecError::TtlTooLong(key) => (*key, None, 0),
+        SpecError::BadTrustDomain(_) => ("trust_domain", None, 0),
+        SpecError::Empty => return None,
+    };
+    Some(needle)
+}
+
+/// The 0-based columns (in characters) of the values of `key:` on `line`, block or flow
+/// style, plain or quoted; only the values equal to `value` when it is given.
+fn columns_of(line: &str, key: &str, value: Option<&str>) -> Vec<usize> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let starts_key = |i: usize| !line[..i].ends_with(name_char);
+    let mut columns = Vec::new();
+    for (i, _) in line.match_indices(key).filter(|&(i, _)| starts_key(i)) {
+        let after_key = line[i + key.len()..].trim_start_matches(['"', '\'']);
+        let Some(rest) = after_key.strip_prefix(':') else {
+            continue;
+        };
+        let written = rest.trim_start();
+        let unquoted = written.trim_start_matches(['"', '\'']);
+        let matches = value.is_none_or(|v| {
+            let after = unquoted.strip_prefix(v);
+            after.is_some_and(|after| !after.starts_with(name_char))
+        });
+        if matches {
+            let at = line.len() - written.len();
+            columns.push(line[..at].chars().count());
+        }
+    }
+    columns
 }
 
 fn validate_step<'a>(known: &Known<'_>, step: &'a Step) -> Result<(), Problem<'a>> {
@@ -562,6 +691,7 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
         };
         return Err((path, message));
     }
+    left_out_and_emptied(recreate)?;
     let Some(agent) = &recreate.agent else {
         return Ok(());
     };
@@ -569,6 +699,23 @@ fn validate_recreate<'a>(lab: &LabSpec, recreate: &'a Recreate) -> Result<(), Pr
     match lab.workload(&recreate.component.value) {
         Some(_) => Ok(()),
         None => Err((agent, "`agent` applies to workloads only".into())),
+    }
+}
+
+/// A volume is emptied or left out, not both: `without_mounts` would win, and the volume
+/// meant to be emptied would silently be missing instead.
+fn left_out_and_emptied(recreate: &Recreate) -> Result<(), Problem<'_>> {
+    let left_out = |p: &&Spanned<String>| recreate.without_mounts.contains(&p.value);
+    match recreate.empty_mounts.iter().find(left_out) {
+        Some(path) => Err((
+            path,
+            format!(
+                "empty_mounts: {:?} is also in without_mounts, which leaves the volume out \
+                 instead of emptying it; list the path in one of the two",
+                path.value
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -752,6 +899,78 @@ mod tests {
             error.starts_with("s.yaml:8:7: unknown field `selector`, expected one of"),
             "{error}"
         );
+    }
+
+    const GRADED: &str = "break: []\ngrade: [svid: { workload: workload-1 }]\n";
+
+    #[test]
+    fn a_missing_top_level_key_is_reported_at_the_start_not_at_the_last_key() {
+        let text = format!(
+            "summary: s\nbroken: {{ within: 10s, checks: [] }}\nsolve: []\n{GRADED}\
+             wrong_fixes:\n  - name: f\n    steps: []\n    fails: [svid]\n"
+        );
+        assert_eq!(
+            error_of(&text),
+            "s.yaml:1:1: the scenario has no `name:`; add it as a top-level key"
+        );
+        let nested = format!("{HEAD}{GRADED}wrong_fixes:\n  - steps: []\n    fails: [svid]\n");
+        assert_eq!(error_of(&nested), "s.yaml:9:5: missing field `name`");
+    }
+
+    #[test]
+    fn a_key_given_twice_and_a_second_document_are_named_in_scenario_terms() {
+        let twice = format!(
+            "name: n\nsummary: s\nbroken: {{ within: 10s, within: 20s, checks: [] }}\n\
+             solve: []\n{GRADED}"
+        );
+        assert_eq!(error_of(&twice), "s.yaml:3:24: `within` is given twice");
+        assert_eq!(
+            error_of(&format!("{HEAD}{GRADED}---\nname: x\n")),
+            "s.yaml:7:1: a scenario file holds one YAML document; remove the `---` separator"
+        );
+    }
+
+    #[test]
+    fn numbers_and_booleans_that_are_not_say_what_to_write() {
+        for points in ["-1", "many"] {
+            let text = format!(
+                "{HEAD}break: []\ngrade: [svid: {{ workload: workload-1, points: {points} }}]\n"
+            );
+            assert_eq!(
+                error_of(&text),
+                "s.yaml:6:47: expected a whole number of points, 0 or more"
+            );
+        }
+        let lab = "lab:\n  workloads: [{ name: w, agent: agent-1, uid: -1 }]\n";
+        assert_eq!(
+            error_of(&format!("{HEAD}{lab}{GRADED}")),
+            "s.yaml:6:47: expected a whole number from 0 to 4294967295"
+        );
+        let lab = "lab:\n  clock_supervisor: maybe\n";
+        assert_eq!(
+            error_of(&format!("{HEAD}{lab}{GRADED}")),
+            "s.yaml:6:21: expected true or false"
+        );
+    }
+
+    #[test]
+    fn an_unparsable_duration_is_reported_at_its_value_with_examples() {
+        let expected = |at: &str, got: &str| {
+            format!("s.yaml:{at}: expected a duration such as 90s, 5m or 1h30m, got \"{got}\"")
+        };
+        for written in ["ninety", "-5s", "90"] {
+            let flow = format!(
+                "name: n\nsummary: s\nbroken: {{ within: {written}, checks: [] }}\n\
+                 solve: []\n{GRADED}"
+            );
+            assert_eq!(error_of(&flow), expected("3:19", written));
+        }
+        let block = format!("{HEAD}lab:\n  svid_ttl: \"90\"\n{GRADED}");
+        assert_eq!(error_of(&block), expected("6:14", "90"));
+        let step = format!("{HEAD}break:\n  - wait: 90\ngrade: []\n");
+        assert_eq!(error_of(&step), expected("6:11", "90"));
+        let example = format!("{HEAD}break:\n  - wait: 1h30m\ngrade: []\n");
+        assert!(error_of(&example).starts_with("s.yaml:6:11: wait is 1h30m, longer than"));
     }
 
     #[test]
@@ -939,6 +1158,20 @@ mod tests {
     }
 
     #[test]
+    fn a_mount_both_emptied_and_left_out_is_rejected_at_empty_mounts() {
+        let text = format!(
+            "{HEAD}break:\n  - recreate:\n      component: agent-1\n      \
+             without_mounts: [/run/spire/sockets]\n      \
+             empty_mounts: [/var/lib/spire/agent, /run/spire/sockets]\ngrade: [svid: {{ workload: workload-1 }}]\n"
+        );
+        assert_eq!(
+            error_of(&text),
+            "s.yaml:9:44: empty_mounts: \"/run/spire/sockets\" is also in without_mounts, \
+             which leaves the volume out instead of emptying it; list the path in one of the two"
+        );
+    }
+
+    #[test]
     fn bad_offset_and_unknown_alert_are_rejected() {
         let text = format!(
             "{HEAD}break:\n  - clock: {{ component: agent-1, offset: soon }}\n\
@@ -966,7 +1199,63 @@ mod tests {
         );
         let error = error_of(&text);
         assert!(
-            error.starts_with("s.yaml:7:3: lab: ca_ttl (5m) must be at least six times"),
+            error.starts_with("s.yaml:7:11: lab: ca_ttl (5m) must be at least six times"),
+            "{error}"
+        );
+        let unwritten_ca = format!("{HEAD}lab:\n  svid_ttl: 20m\nbreak: []\ngrade: []\n");
+        assert!(
+            error_of(&unwritten_ca).starts_with("s.yaml:6:13: lab: ca_ttl (1h) must be"),
+            "{}",
+            error_of(&unwritten_ca)
+        );
+    }
+
+    /// A lab whose agents and workloads are given, followed by a hint that names the
+    /// server and both agents: lab errors are found in the lab section alone.
+    fn lab_scenario(agents: &str, workloads: &str) -> String {
+        format!(
+            "{HEAD}lab:\n  agents:\n{agents}  workloads:\n{workloads}hints:\n  \
+             - \"name: server, agent: agent-1, name: agent-1\"\nbreak: []\n\
+             grade: [svid: {{ workload: w }}]\n"
+        )
+    }
+
+    #[test]
+    fn a_reserved_lab_name_is_reported_at_its_name_value() {
+        let agents = "    - { name: agent-1 }\n    - name: server\n";
+        let workloads = "    - { name: w, agent: agent-1, uid: 1 }\n";
+        assert_eq!(
+            error_of(&lab_scenario(agents, workloads)),
+            "s.yaml:8:13: lab: component name \"server\" is reserved for the lab's own \
+             component; choose another name"
+        );
+        let workloads = "    - { name: grafana, agent: agent-1, uid: 1 }\n";
+        assert!(
+            error_of(&lab_scenario("    - name: agent-1\n", workloads)).starts_with(
+                "s.yaml:9:15: lab: component name \"grafana\" is reserved for the lab's own"
+            ),
+            "{}",
+            error_of(&lab_scenario("    - name: agent-1\n", workloads))
+        );
+    }
+
+    #[test]
+    fn a_duplicate_lab_name_is_reported_at_its_second_name_value() {
+        let agents = "    - { name: agent-1 }\n    - { name: agent-2 }\n";
+        let workloads = "    - { name: w, agent: agent-1, uid: 1 }\n    \
+                         - { \"name\": \"agent-1\", agent: agent-2, uid: 2 }\n";
+        assert_eq!(
+            error_of(&lab_scenario(agents, workloads)),
+            "s.yaml:11:17: lab: component name \"agent-1\" is used twice"
+        );
+    }
+
+    #[test]
+    fn a_workloads_unknown_agent_is_reported_at_its_agent_value() {
+        let workloads = "    - { name: w, agent: agent-9, uid: 1 }\n";
+        let error = error_of(&lab_scenario("    - name: agent-1\n", workloads));
+        assert!(
+            error.starts_with("s.yaml:9:25: lab: workload w uses agent agent-9"),
             "{error}"
         );
     }
