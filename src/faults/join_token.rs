@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::{FaultError, config};
-use crate::lab::Lab;
 use crate::lab::agents::JOIN_TOKEN_PATH;
 use crate::lab::wait::{self, Poll};
+use crate::lab::{Lab, LabError};
 use crate::scenario::model::JoinTokenStep;
 
 /// How long the agent may take to attest with its new token once restarted.
@@ -67,10 +67,7 @@ async fn evict_all_but(
 
 /// Waits until the server lists `node` with a current SVID.
 async fn wait_attested(lab: &Lab, agent: &str, node: &str) -> Result<(), FaultError> {
-    let what = format!(
-        "{agent} to attest with its new token (an agent still holding an SVID from an \
-         earlier token keeps using it until that node is evicted)"
-    );
+    let what = format!("{agent} to attest with its new token");
     let attested = || async {
         let nodes = lab.server().agents().await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -79,6 +76,13 @@ async fn wait_attested(lab: &Lab, agent: &str, node: &str) -> Result<(), FaultEr
             _ => Poll::Pending(format!("the server does not list {node} yet")),
         })
     };
-    wait::until(&what, ATTEST_TIMEOUT, attested).await?;
-    Ok(())
+    match wait::until(&what, ATTEST_TIMEOUT, attested).await {
+        Ok(()) => Ok(()),
+        Err(LabError::Timeout { .. }) => Err(FaultError::NotRejoined {
+            agent: agent.to_string(),
+            node: node.to_string(),
+            waited: ATTEST_TIMEOUT,
+        }),
+        Err(other) => Err(other.into()),
+    }
 }

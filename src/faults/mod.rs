@@ -81,6 +81,20 @@ pub enum FaultError {
         /// What it saw last.
         evidence: String,
     },
+    /// A join_token agent did not attest with the token a `join_token` step gave it.
+    #[error(
+        "{agent} did not attest as {node} within {waited:?}: an agent still holding an SVID \
+         from an earlier token keeps using it until that node is evicted or its data \
+         directory is emptied"
+    )]
+    NotRejoined {
+        /// The agent.
+        agent: String,
+        /// The node its new token gives.
+        node: String,
+        /// How long it was given.
+        waited: std::time::Duration,
+    },
     /// A SPIRE CLI call failed.
     #[error("a SPIRE command failed")]
     Spire(#[from] SpireError),

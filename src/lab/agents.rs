@@ -33,13 +33,33 @@ impl Lab {
     }
 
     /// Nodes the server still lists for the agent besides the one it runs as now, such as
-    /// the agent ID of a join token it used before it lost its data directory.
+    /// the agent ID of a join token it used before it lost its data directory. For a
+    /// join_token agent, join_token nodes no agent of the lab accounts for count too: one
+    /// whose alias entry was deleted but which was never evicted.
     pub async fn stale_agents(&self, agent: &str) -> Result<Vec<AgentInfo>, LabError> {
         let current = self.attested_agent(agent).await?.map(|n| n.id.to_string());
-        let nodes = self.nodes_of(agent).await?;
+        let mut stale: Vec<AgentInfo> = self.nodes_of(agent).await?;
+        if self.joins_with_tokens(agent) {
+            stale.extend(self.unclaimed_token_nodes(agent).await?);
+        }
+        stale.retain(|n| Some(n.id.to_string()) != current);
+        stale.dedup_by(|a, b| a.id == b.id);
+        Ok(stale)
+    }
+
+    /// Join_token nodes that neither `agent`'s token entries nor any other lab agent
+    /// (its current token or its token entries) account for.
+    async fn unclaimed_token_nodes(&self, agent: &str) -> Result<Vec<AgentInfo>, LabError> {
+        let mut claimed = self.token_alias_parents(agent).await?;
+        for other in self.spec.agent_names().iter().filter(|a| *a != agent) {
+            claimed.extend(self.current_node_id(other).await?);
+            claimed.extend(self.token_alias_parents(other).await?);
+        }
+        let nodes = self.server().agents().await?;
         Ok(nodes
             .into_iter()
-            .filter(|n| Some(n.id.to_string()) != current)
+            .filter(|n| n.id.path.starts_with(JOIN_TOKEN_PATH))
+            .filter(|n| !claimed.contains(&n.id.to_string()))
             .collect())
     }
 
