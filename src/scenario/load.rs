@@ -1162,7 +1162,8 @@ mod tests {
         let text = format!(
             "{HEAD}break:\n  - recreate:\n      component: agent-1\n      \
              without_mounts: [/run/spire/sockets]\n      \
-             empty_mounts: [/var/lib/spire/agent, /run/spire/sockets]\ngrade: [svid: {{ workload: workload-1 }}]\n"
+             empty_mounts: [/var/lib/spire/agent, /run/spire/sockets]\n\
+             grade: [svid: {{ workload: workload-1 }}]\n"
         );
         assert_eq!(
             error_of(&text),

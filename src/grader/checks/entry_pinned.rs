@@ -427,7 +427,10 @@ mod tests {
         let spare = target.review(&[&token_entry("t-1"), &token_entry("t-2")], &[]);
         assert!(!spare.passed);
         assert!(
-            spare.evidence[1].ends_with("a token agent-1 does not run with; whoever attests with it gets the alias: delete this entry"),
+            spare.evidence[1].ends_with(
+                "a token agent-1 does not run with; whoever attests with it gets the alias: \
+                 delete this entry"
+            ),
             "{:?}",
             spare.evidence
         );
