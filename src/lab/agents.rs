@@ -4,7 +4,7 @@
 use super::paths::AGENT_CONF;
 use super::spec::NodeAttestor;
 use super::{Lab, LabError};
-use crate::spire::AgentInfo;
+use crate::spire::{AgentInfo, Entry};
 
 /// The path of the agent IDs that join tokens give, up to the token.
 pub const JOIN_TOKEN_PATH: &str = "/spire/agent/join_token/";
@@ -23,44 +23,29 @@ impl Lab {
     /// The server's record of the node the agent runs as now, if it has attested: the
     /// node of the token in its config, or the newest x509pop node with its common name.
     pub async fn attested_agent(&self, agent: &str) -> Result<Option<AgentInfo>, LabError> {
-        if let Some(id) = self.current_node_id(agent).await? {
-            let nodes = self.server().agents().await?;
-            return Ok(nodes.into_iter().find(|n| n.id.to_string() == id));
-        }
-        let mut nodes = self.nodes_of(agent).await?;
-        nodes.sort_by_key(|n| (!n.banned, n.x509svid_expires_at));
-        Ok(nodes.pop())
+        Ok(self.agent_nodes(agent).await?.current)
     }
 
-    /// Nodes the server still lists for the agent besides the one it runs as now, such as
-    /// the agent ID of a join token it used before it lost its data directory. For a
-    /// join_token agent, join_token nodes no agent of the lab accounts for count too: one
-    /// whose alias entry was deleted but which was never evicted.
+    /// Nodes the server still lists for the agent besides the one it runs as now.
     pub async fn stale_agents(&self, agent: &str) -> Result<Vec<AgentInfo>, LabError> {
-        let current = self.attested_agent(agent).await?.map(|n| n.id.to_string());
-        let mut stale: Vec<AgentInfo> = self.nodes_of(agent).await?;
-        if self.joins_with_tokens(agent) {
-            stale.extend(self.unclaimed_token_nodes(agent).await?);
-        }
-        stale.retain(|n| Some(n.id.to_string()) != current);
-        stale.dedup_by(|a, b| a.id == b.id);
-        Ok(stale)
+        Ok(self.agent_nodes(agent).await?.stale)
     }
 
-    /// Join_token nodes that neither `agent`'s token entries nor any other lab agent
-    /// (its current token or its token entries) account for.
-    async fn unclaimed_token_nodes(&self, agent: &str) -> Result<Vec<AgentInfo>, LabError> {
-        let mut claimed = self.token_alias_parents(agent).await?;
-        for other in self.spec.agent_names().iter().filter(|a| *a != agent) {
-            claimed.extend(self.current_node_id(other).await?);
-            claimed.extend(self.token_alias_parents(other).await?);
+    /// The node the agent runs as and the stale ones, from one reading of the server's
+    /// nodes and entries and of the join_token agents' configs.
+    pub async fn agent_nodes(&self, agent: &str) -> Result<AgentNodes, LabError> {
+        let server = self.server();
+        let mut view = ServerView {
+            nodes: server.agents().await?,
+            entries: server.entries().await?,
+            current: Vec::new(),
+        };
+        for other in &self.spec.agents {
+            if let Some(id) = self.current_node_id(&other.name).await? {
+                view.current.push((other.name.clone(), id));
+            }
         }
-        let nodes = self.server().agents().await?;
-        Ok(nodes
-            .into_iter()
-            .filter(|n| n.id.path.starts_with(JOIN_TOKEN_PATH))
-            .filter(|n| !claimed.contains(&n.id.to_string()))
-            .collect())
+        Ok(view.nodes_for(self, agent))
     }
 
     /// The agent ID a join_token agent attests as with the token in its config.
@@ -77,35 +62,91 @@ impl Lab {
         let attestor = self.spec.agent(agent).map(|a| a.node_attestor);
         attestor == Some(NodeAttestor::JoinToken)
     }
+}
+
+/// The node an agent runs as now, and the nodes the server still lists for it besides,
+/// such as the agent ID of a join token it used before it lost its data directory.
+#[derive(Debug, Clone, Default)]
+pub struct AgentNodes {
+    /// The node it runs as, if it has attested.
+    pub current: Option<AgentInfo>,
+    /// The others.
+    pub stale: Vec<AgentInfo>,
+}
+
+/// What the server lists, and the node each join_token agent's config makes it.
+struct ServerView {
+    nodes: Vec<AgentInfo>,
+    entries: Vec<Entry>,
+    /// Each join_token agent with the agent ID of the token in its config.
+    current: Vec<(String, String)>,
+}
+
+impl ServerView {
+    fn nodes_for(&self, lab: &Lab, agent: &str) -> AgentNodes {
+        let mut own = self.nodes_of(lab, agent);
+        let current_id = self.current_id(agent);
+        let current = match current_id {
+            Some(id) => self.nodes.iter().find(|n| n.id.to_string() == id).cloned(),
+            None => {
+                own.sort_by_key(|n| (!n.banned, n.x509svid_expires_at));
+                own.last().cloned()
+            }
+        };
+        if lab.joins_with_tokens(agent) {
+            own.extend(self.unclaimed_token_nodes(lab, agent));
+        }
+        let current_id = current.as_ref().map(|n| n.id.to_string());
+        own.retain(|n| Some(n.id.to_string()) != current_id);
+        AgentNodes {
+            current,
+            stale: own,
+        }
+    }
+
+    fn current_id(&self, agent: &str) -> Option<&str> {
+        let found = self.current.iter().find(|(name, _)| name == agent);
+        found.map(|(_, id)| id.as_str())
+    }
 
     /// Every node the server lists as this agent: for x509pop, nodes with its common name;
     /// for join tokens, nodes whose token was generated for its node alias.
-    async fn nodes_of(&self, agent: &str) -> Result<Vec<AgentInfo>, LabError> {
-        let server = self.server();
-        let nodes = server.agents().await?;
-        if !self.joins_with_tokens(agent) {
-            let cn = format!("x509pop:subject:cn:{agent}");
-            let has_cn = |n: &AgentInfo| n.selectors.iter().any(|s| s.to_string() == cn);
-            return Ok(nodes.into_iter().filter(has_cn).collect());
+    fn nodes_of(&self, lab: &Lab, agent: &str) -> Vec<AgentInfo> {
+        let cn = format!("x509pop:subject:cn:{agent}");
+        let token_ids = self.token_alias_parents(lab, agent);
+        let joins = lab.joins_with_tokens(agent);
+        let is_own = |n: &&AgentInfo| match joins {
+            true => token_ids.contains(&n.id.to_string()),
+            false => n.selectors.iter().any(|s| s.to_string() == cn),
+        };
+        self.nodes.iter().filter(is_own).cloned().collect()
+    }
+
+    /// Join_token nodes that neither `agent`'s token entries nor any other lab agent (its
+    /// current token or its token entries) account for: one whose alias entry was deleted
+    /// but which was never evicted.
+    fn unclaimed_token_nodes(&self, lab: &Lab, agent: &str) -> Vec<AgentInfo> {
+        let mut claimed = self.token_alias_parents(lab, agent);
+        for other in lab.spec.agent_names().iter().filter(|a| *a != agent) {
+            claimed.extend(self.current_id(other).map(str::to_string));
+            claimed.extend(self.token_alias_parents(lab, other));
         }
-        let token_ids = self.token_alias_parents(agent).await?;
-        Ok(nodes
-            .into_iter()
-            .filter(|n| token_ids.contains(&n.id.to_string()))
-            .collect())
+        let unclaimed = |n: &&AgentInfo| {
+            n.id.path.starts_with(JOIN_TOKEN_PATH) && !claimed.contains(&n.id.to_string())
+        };
+        self.nodes.iter().filter(unclaimed).cloned().collect()
     }
 
     /// The join_token agent IDs that entries issuing the agent's node alias are parented
     /// to: one per token generated with `-spiffeID <alias>`.
-    pub async fn token_alias_parents(&self, agent: &str) -> Result<Vec<String>, LabError> {
-        let alias = self.spec.node_alias_id(agent);
-        let entries = self.server().entries().await?;
-        Ok(entries
-            .into_iter()
+    fn token_alias_parents(&self, lab: &Lab, agent: &str) -> Vec<String> {
+        let alias = lab.spec.node_alias_id(agent);
+        self.entries
+            .iter()
             .filter(|e| e.spiffe_id.to_string() == alias)
             .filter(|e| e.parent_id.path.starts_with(JOIN_TOKEN_PATH))
             .map(|e| e.parent_id.to_string())
-            .collect())
+            .collect()
     }
 }
 

@@ -15,9 +15,10 @@ pub async fn check(lab: &Lab, agent: &str) -> Result<Finding, CheckError> {
         .healthy()
         .await
         .unwrap_or(false);
-    let mut stale = lab.stale_agents(agent).await?;
+    let nodes = lab.agent_nodes(agent).await?;
+    let mut stale = nodes.stale;
     let mut evidence = Vec::new();
-    let current = match (healthy, lab.attested_agent(agent).await?) {
+    let current = match (healthy, nodes.current) {
         (true, Some(node)) => {
             evidence.push(format!("{agent} runs as {}", node.id));
             true
